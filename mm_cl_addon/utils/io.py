@@ -1,0 +1,51 @@
+"""Atomic writes: a reader never sees a half-written artefact.
+
+Every artefact is written to a temporary file in the target's folder and then
+renamed into place (``os.replace`` is atomic on one file system), so an
+interrupted job leaves either the old file or the new one, never a mix.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, Union
+
+PathLike = Union[str, os.PathLike]
+
+
+@contextmanager
+def atomic_write(path: PathLike, mode: str = 'w', encoding: str | None = 'utf-8'
+                 ) -> Iterator[IO]:
+    """Open a temporary file next to ``path``; rename it onto ``path`` on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    binary = 'b' in mode
+    fd, tmp_name = tempfile.mkstemp(prefix=f'.{target.name}.', suffix='.tmp', dir=target.parent)
+    try:
+        with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+
+
+def atomic_write_text(path: PathLike, text: str) -> None:
+    with atomic_write(path, 'w') as handle:
+        handle.write(text)
+
+
+def atomic_write_bytes(path: PathLike, data: bytes) -> None:
+    with atomic_write(path, 'wb') as handle:
+        handle.write(data)
+
+
+def atomic_write_json(path: PathLike, obj: Any, indent: int = 2) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=indent, sort_keys=False) + '\n')
