@@ -1,0 +1,18 @@
+"""The continual-learning core: task splits, loops, task hooks and metrics."""
+from .eval_loop import ContinualTestLoop, ContinualValLoop
+from .metrics import (
+                      average_accuracy,
+                      average_forgetting,
+                      backward_transfer,
+                      forward_transfer,
+                      summarize,
+)
+from .task_hook import TaskHookMixin
+from .task_split import Task, TaskSplitDataset, TaskSubset, plan_tasks
+from .train_loop import ContinualTrainLoop, Phase
+
+__all__ = [
+    'ContinualTestLoop', 'ContinualTrainLoop', 'ContinualValLoop', 'Phase', 'Task',
+    'TaskHookMixin', 'TaskSplitDataset', 'TaskSubset', 'average_accuracy', 'average_forgetting',
+    'backward_transfer', 'forward_transfer', 'plan_tasks', 'summarize'
+]

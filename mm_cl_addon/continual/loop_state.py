@@ -1,0 +1,52 @@
+"""Saving the continual loop's position with checkpoints and restoring it on resume."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+
+CHECKPOINT_KEY = 'continual_loop'
+
+
+def capture_rng_state() -> dict:
+    """The state of ``random``, numpy and torch as weights-only-loadable values."""
+    version, internal, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    return dict(
+        python=[version, list(internal), gauss],
+        numpy=[kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss),
+               float(cached)],
+        torch=torch.get_rng_state())
+
+
+def restore_rng_state(state: dict) -> None:
+    version, internal, gauss = state['python']
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, pos, has_gauss, cached = state['numpy']
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state['torch'])
+
+
+class ContinualLoopStateHook(Hook):
+    """Carries ``ContinualTrainLoop``'s state in and out of checkpoints.
+
+    Registered by the loop itself. mmengine calls ``after_load_checkpoint``
+    both for ``load_from`` and for ``resume``, before the weights, optimizer
+    and schedulers are loaded; the loop state is restored only when the
+    Runner resumes (``runner._resume``: mmengine has no public flag), so that
+    ``load_from`` of a continual checkpoint starts a fresh task sequence.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, loop) -> None:
+        self.loop = loop
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint[CHECKPOINT_KEY] = self.loop.state_dict()
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if getattr(runner, '_resume', False) and CHECKPOINT_KEY in checkpoint:
+            self.loop.load_state_dict(checkpoint[CHECKPOINT_KEY])

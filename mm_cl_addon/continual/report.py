@@ -1,0 +1,125 @@
+"""Write continual-learning results where people and tools look for them.
+
+One call leaves a JSON summary and a heatmap in the work dir and, given an
+mmengine ``Visualizer``, forwards both to every backend it has (local files,
+TensorBoard, ...). The text tables serve logs and method comparisons.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from mmengine.visualization import Visualizer
+
+from mm_cl_addon.utils import atomic_write, atomic_write_json
+
+from .metrics import ArrayLike, as_accuracy_matrix, summarize
+
+_SCORE_COLUMNS = (('ACC', 'average_accuracy'), ('forgetting', 'average_forgetting'),
+                  ('BWT', 'backward_transfer'), ('FWT', 'forward_transfer'))
+
+
+def _task_names(num_tasks: int, task_names: Sequence[str] | None) -> list[str]:
+    if task_names is None:
+        return [f'task {t}' for t in range(1, num_tasks + 1)]
+    names = [str(name) for name in task_names]
+    if len(names) != num_tasks:
+        raise ValueError(f'task_names must name all {num_tasks} tasks, got {len(names)} names')
+    return names
+
+
+def _row_names(names: list[str]) -> list[str]:
+    return ['before', *(f'after {name}' for name in names)]
+
+
+def format_accuracy_matrix(R: ArrayLike, task_names: Sequence[str] | None = None) -> str:
+    """Fixed-width text table of ``R`` in percent, for logs; the first rows are enough."""
+    matrix = as_accuracy_matrix(R, partial=True)
+    names = _task_names(matrix.shape[1], task_names)
+    rows = _row_names(names)
+    label_width = max(len(row) for row in rows)
+    widths = [max(len(name), 6) for name in names]
+    lines = [' '.join([' ' * label_width, *(n.rjust(w) for n, w in zip(names, widths))])]
+    for label, values in zip(rows, matrix):
+        cells = (f'{100 * value:.2f}'.rjust(w) for value, w in zip(values, widths))
+        lines.append(' '.join([label.ljust(label_width), *cells]))
+    return '\n'.join(lines)
+
+
+def format_comparison_table(rows: Mapping[str, Mapping]) -> str:
+    """Fixed-width table of method name -> ``summarize`` dict: ACC, forgetting, BWT, FWT (%)."""
+    for method, summary in rows.items():
+        for _, key in _SCORE_COLUMNS:
+            if key not in summary:
+                raise KeyError(f'summary of method {method!r} is missing the key {key!r}')
+    method_width = max([len('method'), *(len(str(method)) for method in rows)])
+    widths = [max(len(title), 7) for title, _ in _SCORE_COLUMNS]
+    header = ['method'.ljust(method_width),
+              *(title.rjust(w) for (title, _), w in zip(_SCORE_COLUMNS, widths))]
+    lines = [' '.join(header)]
+    for method, summary in rows.items():
+        cells = (f'{100 * summary[key]:.2f}'.rjust(w)
+                 for (_, key), w in zip(_SCORE_COLUMNS, widths))
+        lines.append(' '.join([str(method).ljust(method_width), *cells]))
+    return '\n'.join(lines)
+
+
+def _heatmap(matrix: np.ndarray, names: list[str], summary: dict) -> Figure:
+    """Draw without pyplot so no global backend or figure state is touched."""
+    num_tasks = matrix.shape[1]
+    figure = Figure(figsize=(2.0 + 1.0 * num_tasks, 1.5 + 0.5 * (num_tasks + 1)), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    percent = 100 * matrix
+    image = axes.imshow(percent, cmap='viridis', vmin=0.0, vmax=100.0, aspect='auto')
+    axes.set_xticks(range(num_tasks), names)
+    axes.set_yticks(range(num_tasks + 1), _row_names(names))
+    axes.set_xlabel('evaluated on')
+    for (row, col), value in np.ndenumerate(percent):
+        axes.text(col, row, f'{value:.1f}', ha='center', va='center', fontsize=8,
+                  color='black' if value > 60 else 'white')
+    figure.colorbar(image, ax=axes, fraction=0.05, label='accuracy (%)')
+    axes.set_title(f"ACC {100 * summary['average_accuracy']:.2f}%, "
+                   f"forgetting {100 * summary['average_forgetting']:.2f}%", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def _rgb(figure: Figure) -> np.ndarray:
+    canvas = figure.canvas
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def write_accuracy_report(R: ArrayLike,
+                          work_dir: str | os.PathLike,
+                          task_names: Sequence[str] | None = None,
+                          visualizer: Visualizer | None = None,
+                          step: int = 0,
+                          prefix: str = 'continual') -> dict:
+    """Write ``<prefix>_accuracy.json`` and ``<prefix>_accuracy_matrix.png``; return the summary.
+
+    With a ``visualizer``, also send the scores as scalars ``<prefix>/<score>`` and the
+    heatmap as image ``<prefix>_accuracy_matrix`` at ``step``.
+    """
+    if not prefix or '/' in prefix or os.sep in prefix:
+        raise ValueError(f'prefix must be a non-empty name without path separators, '
+                         f'got {prefix!r}')
+    matrix = as_accuracy_matrix(R)
+    names = _task_names(matrix.shape[1], task_names)
+    summary = summarize(matrix)
+    out_dir = Path(work_dir)
+    atomic_write_json(out_dir / f'{prefix}_accuracy.json', summary)
+    figure = _heatmap(matrix, names, summary)
+    with atomic_write(out_dir / f'{prefix}_accuracy_matrix.png', 'wb') as handle:
+        figure.savefig(handle, format='png')
+    if visualizer is not None:
+        scores = {f'{prefix}/{key}': summary[key] for _, key in _SCORE_COLUMNS}
+        visualizer.add_scalars(scores, step=step)
+        # No '/' in the name: LocalVisBackend does not create sub-folders for images.
+        visualizer.add_image(f'{prefix}_accuracy_matrix', _rgb(figure), step=step)
+    return summary
