@@ -44,7 +44,7 @@ def test_visualizer_receives_scalars_and_image(tmp_path):
     assert record['cl/average_forgetting'] == pytest.approx(0.225)
     assert record['cl/backward_transfer'] == pytest.approx(-0.225)
     assert record['cl/forward_transfer'] == pytest.approx(0.15)
-    image = tmp_path / 'vis_data' / 'vis_image' / 'cl' / 'accuracy_matrix_3.png'
+    image = tmp_path / 'vis_data' / 'vis_image' / 'cl_accuracy_matrix_3.png'
     assert image.read_bytes().startswith(PNG_MAGIC)
     assert (tmp_path / 'work' / 'cl_accuracy.json').exists()
 
