@@ -17,6 +17,7 @@ from torch.utils.data import Dataset
 
 SCENARIOS = ('class', 'task', 'domain', 'class-domain')
 TaskSpec = Union[int, Sequence[Any]]
+_SINGULAR = {'classes': 'class', 'domains': 'domain'}
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ def _check_task_lists(name: str, groups: Sequence[Sequence[int]], known: set[int
     """Validate explicit class or domain lists: non-empty, known, disjoint."""
     seen: dict[int, int] = {}
     checked = []
+    what = _SINGULAR[name]
     for task_id, group in enumerate(groups):
         group = tuple(int(value) for value in group)
         if not group:
@@ -47,11 +49,11 @@ def _check_task_lists(name: str, groups: Sequence[Sequence[int]], known: set[int
                              f'at least one')
         for value in group:
             if value not in known:
-                raise ValueError(f'TaskSplitDataset: {name[:-1]} {value} of task {task_id} is '
-                                 f'not in the data set (it has {sorted(known)})')
+                raise ValueError(f'TaskSplitDataset: {what} {value} of task {task_id} is not in '
+                                 f'the data set (it has {sorted(known)})')
             if value in seen:
-                raise ValueError(f'TaskSplitDataset: {name[:-1]} {value} is in task {seen[value]} '
-                                 f'and in task {task_id}; tasks must not overlap')
+                raise ValueError(f'TaskSplitDataset: {what} {value} is in task {seen[value]} and '
+                                 f'in task {task_id}; tasks must not overlap')
             seen[value] = task_id
         checked.append(group)
     return checked

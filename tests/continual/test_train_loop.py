@@ -1,0 +1,132 @@
+"""ContinualTrainLoop on two small tasks: callback order, phases, schedules, the matrix."""
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from mm_cl_addon.continual import TaskHookMixin
+from tests.conftest import small_digits_config
+
+
+class Recorder(TaskHookMixin, Hook):
+    """Records every task-level callback; adds a 'retrain' phase to task 0."""
+
+    def __init__(self):
+        self.events = []
+        self.first_lrs = {}
+        self.snapshots = []
+
+    def before_train(self, runner):
+        self.snapshots.append(copy.deepcopy(runner.model.state_dict()))
+
+    def before_task(self, runner, task_id):
+        self.events.append(('before_task', task_id))
+
+    def before_phase(self, runner, task_id, phase):
+        self.events.append(('before_phase', task_id, phase))
+        self._phase = (task_id, phase)
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if self._phase not in self.first_lrs:
+            self.first_lrs[self._phase] = runner.optim_wrapper.get_lr()['lr'][0]
+            state = runner.optim_wrapper.optimizer.state
+            self.first_lrs[self._phase, 'state'] = len(state)
+
+    def after_phase(self, runner, task_id, phase):
+        self.events.append(('after_phase', task_id, phase))
+        if task_id == 0 and phase == 'train':
+            runner.train_loop.add_phase('retrain', 1)
+
+    def after_task(self, runner, task_id):
+        self.events.append(('after_task', task_id))
+        self.snapshots.append(copy.deepcopy(runner.model.state_dict()))
+
+    def before_val_task(self, runner, task_id):
+        self.events.append(('before_val_task', task_id))
+
+    def after_val_task(self, runner, task_id, metrics):
+        self.events.append(('after_val_task', task_id))
+
+
+def hand_accuracy(model, state, subset):
+    """Accuracy of ``state`` on a task subset, by one forward pass and an argmax."""
+    model.load_state_dict(state)
+    model.eval()
+    items = [subset[index] for index in range(len(subset))]
+    images = torch.stack([item['inputs'] for item in items]).float()
+    labels = torch.tensor([int(item['data_samples'].gt_label) for item in items])
+    with torch.no_grad():
+        logits = model((images - 78.0) / 96.0, mode='tensor')
+    return (logits.argmax(1) == labels).double().mean().item()
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    digits_cfg = small_digits_config(tmp_path_factory.mktemp('work'))
+    digits_cfg.param_scheduler = [dict(type='StepLR', step_size=1, gamma=0.5, by_epoch=True)]
+    digits_cfg.train_cfg.epochs_per_task = 2
+    recorder = Recorder()
+    runner = Runner.from_cfg(digits_cfg)
+    runner.register_hook(recorder)
+    runner.train()
+    return runner, recorder
+
+
+def test_callbacks_and_phases_in_order(trained):
+    runner, recorder = trained
+    val_all = [('before_val_task', 0), ('after_val_task', 0),
+               ('before_val_task', 1), ('after_val_task', 1)]
+    assert recorder.events == [
+        *val_all,
+        ('before_task', 0), ('before_phase', 0, 'train'), ('after_phase', 0, 'train'),
+        ('before_phase', 0, 'retrain'), ('after_phase', 0, 'retrain'), ('after_task', 0),
+        *val_all,
+        ('before_task', 1), ('before_phase', 1, 'train'), ('after_phase', 1, 'train'),
+        ('after_task', 1),
+        *val_all,
+    ]
+    assert runner.epoch == 2 + 1 + 2 == runner.train_loop.max_epochs
+
+
+def test_every_phase_restarts_the_schedule_and_the_optimizer(trained):
+    runner, recorder = trained
+    for phase in [(0, 'train'), (0, 'retrain'), (1, 'train')]:
+        assert recorder.first_lrs[phase] == pytest.approx(0.05)
+        assert recorder.first_lrs[phase, 'state'] == 0  # momentum buffers were cleared
+    assert runner.optim_wrapper.get_lr()['lr'][0] == pytest.approx(0.05 * 0.5 ** 2)
+
+
+def test_accuracy_matrix_equals_hand_computation(trained):
+    runner, recorder = trained
+    split = runner.val_loop.split
+    expected = [[hand_accuracy(runner.model, state, split.task_subset(t)) for t in range(2)]
+                for state in recorder.snapshots]
+    np.testing.assert_allclose(runner.train_loop.accuracy_rows, expected, atol=1e-9)
+    report = json.loads((Path(runner.work_dir) / 'continual_accuracy.json').read_text())
+    np.testing.assert_allclose(report['accuracy_matrix'], expected, atol=1e-9)
+    assert report['average_accuracy'] == pytest.approx(sum(expected[2]) / 2)
+    assert report['backward_transfer'] == pytest.approx(expected[2][0] - expected[1][0])
+    assert report['forward_transfer'] == pytest.approx(expected[1][1] - expected[0][1])
+    assert (Path(runner.work_dir) / 'continual_accuracy_matrix.png').stat().st_size > 1000
+    assert expected[1][0] > 0.8 and expected[2][1] > 0.8  # each task was learnt
+
+
+def test_epochs_and_iters_are_exclusive(digits_cfg):
+    digits_cfg.train_cfg.iters_per_task = 3
+    with pytest.raises(ValueError, match='exactly one of epochs_per_task and iters_per_task'):
+        Runner.from_cfg(digits_cfg).train()
+
+
+def test_iteration_mode_runs_exact_iterations(digits_cfg):
+    digits_cfg.train_cfg = dict(type='ContinualTrainLoop', iters_per_task=[3, 20])
+    digits_cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10,
+                                               by_epoch=False)
+    runner = Runner.from_cfg(digits_cfg)
+    runner.train()
+    assert runner.iter == 23
+    assert len(runner.train_loop.accuracy_rows) == 3
