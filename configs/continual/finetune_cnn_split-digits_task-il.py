@@ -8,3 +8,5 @@ val_dataloader = dict(dataset=dict(tasks=tasks, scenario=scenario))
 test_dataloader = dict(dataset=dict(tasks=tasks, scenario=scenario))
 model = dict(head=dict(_delete_=True, type='MultiTaskClsHead', task_classes=tasks,
                        in_channels=64))
+# Only the current task's head takes part in a step: DDP must expect unused parameters.
+find_unused_parameters = True

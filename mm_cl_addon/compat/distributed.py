@@ -6,6 +6,7 @@ mmengine found an accelerator (CUDA, NPU, MLU, ...) the originals run unchanged.
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 from collections.abc import Callable
@@ -43,9 +44,22 @@ def _patched_init_dist_pytorch(original: Callable[..., None]) -> Callable[..., N
                           logger='current')
             backend = 'gloo'
         torch_dist.init_process_group(backend=backend, **kwargs)
+        atexit.register(_destroy_process_group)
 
     setattr(init_dist_pytorch, _PATCHED, True)
     return init_dist_pytorch
+
+
+def _destroy_process_group() -> None:
+    """Tear gloo down before interpreter exit.
+
+    mmengine never destroys the process group; left to exit, gloo's worker threads are
+    destroyed while still joinable and a rank can abort ("terminate called without an
+    active exception") after training has finished.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()  # no rank tears down while another still talks to it
+        torch_dist.destroy_process_group()
 
 
 def _cpu_wrapper_cfg(model_wrapper_cfg: dict | None, runner: Runner) -> dict:
