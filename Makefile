@@ -2,6 +2,11 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mm_cl_addon-installed
+DEMO_DIR ?= work_dirs/demo
+# NAME=CONFIG pairs; each method adds its row here (about 15 s each).
+DEMO_RUNS := \
+	finetune=configs/continual/finetune_cnn_split-digits.py \
+	joint=configs/continual/joint_cnn_split-digits.py
 
 .PHONY: demo test lint setup clean
 
@@ -16,7 +21,15 @@ $(STAMP): setup.py requirements/runtime.txt requirements/optional.txt requiremen
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) tools/continual/demo.py --work-dir work_dirs/demo
+	@mkdir -p $(DEMO_DIR)
+	@for run in $(DEMO_RUNS); do \
+		name=$${run%%=*}; config=$${run#*=}; \
+		echo "training $$name: $$config (log: $(DEMO_DIR)/$$name.log)"; \
+		$(PY) tools/train.py $$config --work-dir $(DEMO_DIR)/$$name \
+			> $(DEMO_DIR)/$$name.log 2>&1 || { tail -n 40 $(DEMO_DIR)/$$name.log; exit 1; }; \
+	done
+	@$(PY) tools/continual/compare.py $(foreach run,$(DEMO_RUNS),$(firstword $(subst =, ,$(run)))=$(DEMO_DIR)/$(firstword $(subst =, ,$(run))))
+	@echo "accuracy-matrix heatmap: $(DEMO_DIR)/finetune/continual_accuracy_matrix.png"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mm_cl_addon tools tests benchmarks configs

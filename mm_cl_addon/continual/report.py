@@ -6,6 +6,7 @@ TensorBoard, ...). The text tables serve logs and method comparisons.
 """
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -50,8 +51,40 @@ def format_accuracy_matrix(R: ArrayLike, task_names: Sequence[str] | None = None
     return '\n'.join(lines)
 
 
+def format_task_scores(scores: Sequence[float]) -> str:
+    """One evaluation of every task (e.g. after joint training), in percent."""
+    names = _task_names(len(scores), None)
+    widths = [max(len(name), 6) for name in names]
+    return '\n'.join([' '.join(n.rjust(w) for n, w in zip(names, widths)),
+                      ' '.join(f'{100 * s:.2f}'.rjust(w) for s, w in zip(scores, widths))])
+
+
+def read_run_summary(work_dir: str | os.PathLike) -> dict:
+    """The scores a run left in its work dir, for comparing methods.
+
+    A continual run (``ContinualTrainLoop``) leaves ``continual_accuracy.json``; a
+    run of a stock loop evaluated by ``ContinualValLoop`` (joint training) leaves
+    only its last per-task scores, ``task_scores.json``: its average accuracy is
+    their mean, and forgetting and transfer, which need a task sequence, are None.
+    """
+    folder = Path(work_dir)
+    matrix_file, scores_file = folder / 'continual_accuracy.json', folder / 'task_scores.json'
+    if matrix_file.is_file():
+        return json.loads(matrix_file.read_text())
+    if scores_file.is_file():
+        scores = json.loads(scores_file.read_text())['task_scores']
+        return dict(average_accuracy=float(np.mean(scores)), average_forgetting=None,
+                    backward_transfer=None, forward_transfer=None,
+                    accuracy_matrix=[scores], num_tasks=len(scores))
+    raise FileNotFoundError(f'{folder} has neither continual_accuracy.json nor task_scores.json; '
+                            f'was it the work dir of a run evaluated by ContinualValLoop?')
+
+
 def format_comparison_table(rows: Mapping[str, Mapping]) -> str:
-    """Fixed-width table of method name -> ``summarize`` dict: ACC, forgetting, BWT, FWT (%)."""
+    """Fixed-width table of method name -> ``summarize`` dict: ACC, forgetting, BWT, FWT (%).
+
+    A score that does not apply to a method (None) shows as '-'.
+    """
     for method, summary in rows.items():
         for _, key in _SCORE_COLUMNS:
             if key not in summary:
@@ -62,7 +95,7 @@ def format_comparison_table(rows: Mapping[str, Mapping]) -> str:
               *(title.rjust(w) for (title, _), w in zip(_SCORE_COLUMNS, widths))]
     lines = [' '.join(header)]
     for method, summary in rows.items():
-        cells = (f'{100 * summary[key]:.2f}'.rjust(w)
+        cells = (('-' if summary[key] is None else f'{100 * summary[key]:.2f}').rjust(w)
                  for (_, key), w in zip(_SCORE_COLUMNS, widths))
         lines.append(' '.join([str(method).ljust(method_width), *cells]))
     return '\n'.join(lines)

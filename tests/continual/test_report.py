@@ -11,6 +11,7 @@ from mm_cl_addon.continual.metrics import summarize
 from mm_cl_addon.continual.report import (
     format_accuracy_matrix,
     format_comparison_table,
+    read_run_summary,
     write_accuracy_report,
 )
 
@@ -75,3 +76,18 @@ def test_bad_inputs_are_named(tmp_path):
         write_accuracy_report(MATRIX, tmp_path, prefix='a/b')
     with pytest.raises(KeyError, match='backward_transfer'):
         format_comparison_table({'x': {'average_accuracy': 0.1, 'average_forgetting': 0.0}})
+
+
+def test_run_summary_of_a_continual_and_of_a_joint_run(tmp_path):
+    write_accuracy_report(MATRIX, tmp_path / 'continual')
+    assert read_run_summary(tmp_path / 'continual')['average_accuracy'] == pytest.approx(0.75)
+    joint = tmp_path / 'joint'
+    joint.mkdir()
+    (joint / 'task_scores.json').write_text(json.dumps(dict(task_scores=[0.9, 0.7])))
+    summary = read_run_summary(joint)
+    assert summary['average_accuracy'] == pytest.approx(0.8)
+    assert summary['average_forgetting'] is None
+    table = format_comparison_table({'continual': summarize(MATRIX), 'joint': summary})
+    assert table.splitlines()[2].split() == ['joint', '80.00', '-', '-', '-']
+    with pytest.raises(FileNotFoundError, match='neither continual_accuracy.json'):
+        read_run_summary(tmp_path / 'nothing')
