@@ -113,6 +113,8 @@ def test_accuracy_matrix_equals_hand_computation(trained):
     assert report['backward_transfer'] == pytest.approx(expected[2][0] - expected[1][0])
     assert report['forward_transfer'] == pytest.approx(expected[1][1] - expected[0][1])
     assert (Path(runner.work_dir) / 'continual_accuracy_matrix.png').stat().st_size > 1000
+    images = list(Path(runner.work_dir).glob('*/vis_data/vis_image/continual_accuracy_matrix_2.*'))
+    assert len(images) == 1  # the visualizer's local backend received the heatmap
     assert expected[1][0] > 0.8 and expected[2][1] > 0.8  # each task was learnt
 
 

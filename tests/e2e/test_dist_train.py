@@ -1,4 +1,6 @@
 """tools/dist_train.sh on a CPU-only machine: 2 gloo processes, CPU DDP, a loadable checkpoint."""
+from pathlib import Path
+
 import pytest
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
@@ -33,6 +35,7 @@ visualizer = dict(vis_backends=vis_backends)
     assert "using the 'gloo' backend" in log
     assert 'world_size: 2' in log or 'Distributed launcher: pytorch' in log
     checkpoint_path = (work_dir / 'last_checkpoint').read_text().strip()
+    assert Path(checkpoint_path).parent == work_dir  # at the top of the work dir
     checkpoint = load_checkpoint(checkpoint_path)
     model = MODELS.build(Config.fromfile(str(config)).model)
     model.load_state_dict(checkpoint['state_dict'], strict=True)
