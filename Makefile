@@ -15,7 +15,7 @@ setup: $(STAMP)
 $(STAMP): setup.py requirements/runtime.txt requirements/optional.txt requirements/tests.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q 'setuptools<82' wheel
-	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -q 'setuptools<82' torch==2.14.1 torchvision==0.29.1
 	$(PY) -c 'import mmcv.ops' 2>/dev/null || $(PY) -m pip install -q 'mmcv-lite>=2.0,<2.3'
 	$(PY) -m pip install -q --no-build-isolation -e '.[tests,optional]'
 	touch $(STAMP)

@@ -17,15 +17,10 @@ GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-}
-TOOLS_DIR=$(cd "$(dirname "$0")" && pwd)
-if [[ -z "${PYTHON:-}" && -x "$TOOLS_DIR/../.venv/bin/python" ]]; then
-    PYTHON=$TOOLS_DIR/../.venv/bin/python
-fi
-PYTHON=${PYTHON:-python}
+source "$(dirname "$0")/python_env.sh"
 
 # SRUN_ARGS is split into words on purpose: it carries several srun options.
 # shellcheck disable=SC2086
-PYTHONPATH="$TOOLS_DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
 srun -p "$PARTITION" \
     --job-name="$JOB_NAME" \
     --gres=gpu:"$GPUS_PER_NODE" \

@@ -1,19 +1,15 @@
 """Train a model from a config, as mmpretrain's tools/train.py, with mm_cl_addon loaded."""
 import argparse
-import os
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import Config
 
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
-from mm_cl_addon.engine import merge_train_args, misspelled_runner_keys
+from mm_cl_addon.engine import add_common_arguments, build_runner, merge_train_args, parse_tool_args
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from this checkpoint; without a path, from the latest '
                              'checkpoint in the work dir')
@@ -23,22 +19,13 @@ def parse_args() -> argparse.Namespace:
                         help='scale the learning rate by the actual batch size')
     parser.add_argument('--no-pin-memory', action='store_true')
     parser.add_argument('--no-persistent-workers', action='store_true')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_common_arguments(parser)
+    return parse_tool_args(parser)
 
 
 def main() -> None:
     args = parse_args()
-    cfg = merge_train_args(Config.fromfile(args.config), args)
-    misspelled_runner_keys(cfg)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    runner.train()
+    build_runner(merge_train_args(Config.fromfile(args.config), args)).train()
 
 
 if __name__ == '__main__':

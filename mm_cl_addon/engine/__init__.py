@@ -1,10 +1,13 @@
-"""Runner-side helpers: command-line merging for tools/train.py and tools/test.py."""
+"""Runner-side helpers: what tools/train.py and tools/test.py do to a config."""
 from .cli import (
-                  apply_dataloader_defaults,
-                  merge_test_args,
-                  merge_train_args,
-                  misspelled_runner_keys,
+    add_common_arguments,
+    apply_dataloader_defaults,
+    build_runner,
+    merge_test_args,
+    merge_train_args,
+    misspelled_runner_keys,
+    parse_tool_args,
 )
 
-__all__ = ['apply_dataloader_defaults', 'merge_test_args', 'merge_train_args',
-           'misspelled_runner_keys']
+__all__ = ['add_common_arguments', 'apply_dataloader_defaults', 'build_runner',
+           'merge_test_args', 'merge_train_args', 'misspelled_runner_keys', 'parse_tool_args']

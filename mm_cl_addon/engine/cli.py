@@ -8,10 +8,12 @@ import argparse
 import difflib
 import inspect
 import logging
+import os
 import os.path as osp
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
+from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 # Top-level keys that Runner.from_cfg or mmengine/mmpretrain read besides Runner's arguments.
@@ -20,6 +22,29 @@ EXTRA_RUNNER_KEYS = frozenset({
     'activation_checkpointing', 'efficient_conv_bn_eval', 'custom_imports', 'gpu_ids',
     'vis_backends', 'strategy', 'auto_scale_lr'})
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags that train.py and test.py share with mmpretrain's tools."""
+    parser.add_argument('--work-dir', help='the dir to save logs, models and results')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_tool_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse; older launchers pass ``--local-rank`` instead of setting LOCAL_RANK."""
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Warn about misspelled top-level keys, then build the Runner as mmpretrain does."""
+    misspelled_runner_keys(cfg)
+    return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
 
 
 def runner_keys() -> frozenset[str]:
