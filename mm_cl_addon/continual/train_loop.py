@@ -56,6 +56,15 @@ def build_task_loader(runner, dataloader_cfg: dict, dataset) -> DataLoader:
     return runner.build_dataloader(cfg, seed=runner.seed, diff_rank_seed=diff_rank_seed)
 
 
+def _to_builtin(value: Any) -> Any:
+    """Config values as plain dicts and lists, loadable from a weights-only checkpoint."""
+    if isinstance(value, dict):
+        return {key: _to_builtin(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_builtin(item) for item in value]
+    return value
+
+
 def _optim_wrappers(optim_wrapper) -> list:
     if isinstance(optim_wrapper, OptimWrapperDict):
         return list(optim_wrapper.values())
@@ -169,7 +178,7 @@ class ContinualTrainLoop(BaseLoop):
         if any(phase.name == name for phase in self.phases):
             raise ValueError(f'ContinualTrainLoop.add_phase: task {self.task_id} already has a '
                              f'phase named {name!r}')
-        self.phases.append(Phase(name, int(length), copy.deepcopy(param_scheduler)))
+        self.phases.append(Phase(name, int(length), _to_builtin(param_scheduler)))
 
     # --------------------------------------------------------------- training
     def run(self) -> torch.nn.Module:

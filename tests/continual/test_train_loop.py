@@ -6,9 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from mmengine.config import ConfigDict
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from mm_cl_addon.compat import load_checkpoint
 from mm_cl_addon.continual import TaskHookMixin
 from tests.conftest import small_digits_config
 
@@ -40,7 +42,8 @@ class Recorder(TaskHookMixin, Hook):
     def after_phase(self, runner, task_id, phase):
         self.events.append(('after_phase', task_id, phase))
         if task_id == 0 and phase == 'train':
-            runner.train_loop.add_phase('retrain', 1)
+            runner.train_loop.add_phase('retrain', 1, param_scheduler=[
+                ConfigDict(type='ConstantLR', factor=0.5, by_epoch=True)])
 
     def after_task(self, runner, task_id):
         self.events.append(('after_task', task_id))
@@ -95,10 +98,19 @@ def test_callbacks_and_phases_in_order(trained):
 
 def test_every_phase_restarts_the_schedule_and_the_optimizer(trained):
     runner, recorder = trained
-    for phase in [(0, 'train'), (0, 'retrain'), (1, 'train')]:
-        assert recorder.first_lrs[phase] == pytest.approx(0.05)
+    for phase, lr in [((0, 'train'), 0.05), ((0, 'retrain'), 0.025), ((1, 'train'), 0.05)]:
+        assert recorder.first_lrs[phase] == pytest.approx(lr)  # the retrain phase's own schedule
         assert recorder.first_lrs[phase, 'state'] == 0  # momentum buffers were cleared
     assert runner.optim_wrapper.get_lr()['lr'][0] == pytest.approx(0.05 * 0.5 ** 2)
+
+
+def test_checkpointed_loop_state_is_weights_only_loadable(trained):
+    """The retrain phase's scheduler came in as a ConfigDict; it is saved as plain data."""
+    runner, _ = trained
+    state = load_checkpoint(Path(runner.work_dir) / 'epoch_3.pth')['continual_loop']
+    assert state['phases'][1] == dict(name='retrain', length=1, param_scheduler=[
+        dict(type='ConstantLR', factor=0.5, by_epoch=True)])
+    assert (state['task_id'], state['phase_index'], state['phase_progress']) == (0, 1, 1)
 
 
 def test_accuracy_matrix_equals_hand_computation(trained):
@@ -132,3 +144,31 @@ def test_iteration_mode_runs_exact_iterations(digits_cfg):
     runner.train()
     assert runner.iter == 23
     assert len(runner.train_loop.accuracy_rows) == 3
+
+
+def random_iteration_config(work_dir):
+    """Iteration mode, passes cut mid-way, and randomness from numpy (flips) and torch (dropout)."""
+    cfg = small_digits_config(work_dir)
+    cfg.train_cfg = dict(type='ContinualTrainLoop', iters_per_task=[10, 12])
+    cfg.train_dataloader.dataset.dataset.pipeline = [
+        dict(type='RandomFlip', prob=0.5, direction='horizontal'), dict(type='PackInputs')]
+    cfg.model.head = dict(type='StackedLinearClsHead', num_classes=10, in_channels=64,
+                          mid_channels=[32], dropout_rate=0.3)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1, by_epoch=False,
+                                        max_keep_ckpts=-1)
+    return cfg
+
+
+@pytest.mark.parametrize('resume_iter', [9, 15])  # mid-pass in task 0; mid-task 1
+def test_iteration_mode_resumes_mid_pass_exactly(tmp_path, resume_iter):
+    whole = Runner.from_cfg(random_iteration_config(tmp_path / 'whole'))
+    whole.train()
+    resumed_cfg = random_iteration_config(tmp_path / 'resumed')
+    resumed_cfg.resume = True
+    resumed_cfg.load_from = str(tmp_path / 'whole' / f'iter_{resume_iter}.pth')
+    resumed = Runner.from_cfg(resumed_cfg)
+    resumed.train()
+    assert resumed.iter == whole.iter == 22
+    for name, tensor in whole.model.state_dict().items():
+        assert torch.equal(tensor, resumed.model.state_dict()[name]), name
+    np.testing.assert_array_equal(whole.train_loop.accuracy_rows, resumed.train_loop.accuracy_rows)
