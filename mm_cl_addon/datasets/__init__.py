@@ -1,4 +1,7 @@
-"""Data sets; registered into mmpretrain's ``DATASETS`` on import."""
+"""Data sets and data-set wrappers; registered into mmpretrain's ``DATASETS`` on import."""
 from .digits import DigitsDataset, DomainShift
+from .oversample import ClassOversampleDataset
+from .relabel import RelabelDataset, load_relabel_file
 
-__all__ = ['DigitsDataset', 'DomainShift']
+__all__ = ['ClassOversampleDataset', 'DigitsDataset', 'DomainShift', 'RelabelDataset',
+           'load_relabel_file']

@@ -11,6 +11,7 @@ import logging
 import os
 import os.path as osp
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
@@ -75,12 +76,13 @@ def misspelled_runner_keys(cfg: Config) -> dict[str, str]:
 
 def apply_dataloader_defaults(cfg: Config, no_pin_memory: bool = False,
                               no_persistent_workers: bool = False) -> None:
-    """mmpretrain's loader defaults, but ``persistent_workers`` only with worker processes."""
+    """mmpretrain's loader defaults, with ``persistent_workers`` only where there are worker
+    processes and ``pin_memory`` only where there is a GPU to pin for."""
     for field in LOADERS:
         loader = cfg.get(field)
         if loader is None:
             continue
-        loader.setdefault('pin_memory', True)
+        loader.setdefault('pin_memory', torch.cuda.is_available())
         loader.setdefault('collate_fn', dict(type='default_collate'))
         has_workers = loader.get('num_workers', 0) > 0
         loader.setdefault('persistent_workers', has_workers)
@@ -125,7 +127,7 @@ def merge_test_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Apply ``tools/test.py``'s flags to ``cfg``."""
     cfg.launcher = args.launcher
     _default_work_dir(cfg, args)
-    cfg.load_from = args.checkpoint
+    cfg.load_from = getattr(args, 'checkpoint', None)
     apply_dataloader_defaults(cfg)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

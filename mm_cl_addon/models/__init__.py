@@ -1,5 +1,6 @@
 """Model parts; importing registers them in mmpretrain's MODELS."""
 from .backbones import SmallConvNet
 from .heads import MultiTaskClsHead
+from .losses import ContrastiveLoss
 
-__all__ = ['MultiTaskClsHead', 'SmallConvNet']
+__all__ = ['ContrastiveLoss', 'MultiTaskClsHead', 'SmallConvNet']

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Union
 
+import torch
+
 PathLike = Union[str, os.PathLike]
 
 
@@ -49,3 +51,9 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> None:
 
 def atomic_write_json(path: PathLike, obj: Any, indent: int = 2) -> None:
     atomic_write_text(path, json.dumps(obj, indent=indent, sort_keys=False) + '\n')
+
+
+def atomic_torch_save(path: PathLike, obj: Any) -> None:
+    """``torch.save`` through a temporary file, so a checkpoint is whole or absent."""
+    with atomic_write(path, 'wb') as handle:
+        torch.save(obj, handle)

@@ -1,0 +1,4 @@
+"""Losses (registered in mmpretrain's MODELS)."""
+from .contrastive import ContrastiveLoss
+
+__all__ = ['ContrastiveLoss']

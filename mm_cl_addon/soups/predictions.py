@@ -1,0 +1,46 @@
+"""Predictions of a classifier as CSV rows: sample id, predicted class, confidence."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+
+from ..utils import atomic_write_text
+
+COLUMNS = ('id', 'pred_label', 'confidence')
+
+
+def sample_id(data_sample, fallback: int) -> str:
+    """``img_path`` where the data set gives one, else the sample index."""
+    metainfo = data_sample.metainfo
+    if metainfo.get('img_path'):
+        return str(metainfo['img_path'])
+    return str(metainfo.get('sample_idx', fallback))
+
+
+@torch.no_grad()
+def predict_rows(model: nn.Module, batches: Iterable) -> list[dict]:
+    """One row per sample, in loader order, from ``model.test_step``."""
+    model.eval()
+    rows: list[dict] = []
+    for batch in batches:
+        for data_sample in model.test_step(batch):
+            score = data_sample.pred_score
+            label = int(data_sample.pred_label)
+            rows.append(dict(id=sample_id(data_sample, len(rows)), pred_label=label,
+                             confidence=float(score[label])))
+    return rows
+
+
+def write_predictions(path: str | os.PathLike, rows: Iterable[dict]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator='\n')
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({'id': row['id'], 'pred_label': row['pred_label'],
+                         'confidence': f"{row['confidence']:.6f}"})
+    atomic_write_text(path, buffer.getvalue())
