@@ -44,3 +44,31 @@ def write_predictions(path: str | os.PathLike, rows: Iterable[dict]) -> None:
         writer.writerow({'id': row['id'], 'pred_label': row['pred_label'],
                          'confidence': f"{row['confidence']:.6f}"})
     atomic_write_text(path, buffer.getvalue())
+
+
+def labels_by_id(dataset) -> dict[str, int]:
+    """Ground truth keyed like the prediction CSVs (``img_path``, else the index)."""
+    labels = {}
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        labels[str(info.get('img_path') or index)] = int(info['gt_label'])
+    return labels
+
+
+def prediction_accuracy(predictions: Iterable, labels: dict[str, int], name: str = '') -> float:
+    """Percentage of ``predictions`` (objects with ``id`` and ``label``) that match ``labels``.
+
+    Every labelled sample must be predicted exactly once: a missing or unknown id is an
+    error naming it, so a CSV of the wrong split cannot score silently.
+    """
+    predicted = {}
+    for prediction in predictions:
+        if prediction.id not in labels:
+            raise KeyError(f'{name}: id {prediction.id!r} is not in the labelled split')
+        predicted[prediction.id] = prediction.label
+    missing = labels.keys() - predicted.keys()
+    if missing:
+        raise ValueError(f'{name}: {len(missing)} samples have no prediction, e.g. '
+                         f'{sorted(missing)[:3]}')
+    correct = sum(predicted[key] == label for key, label in labels.items())
+    return 100.0 * correct / len(labels)

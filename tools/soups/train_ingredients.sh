@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Fine-tune soup ingredients from the shared pre-trained checkpoint, each with its own
-# hyper-parameters: tools/soups/train_ingredients.sh [OUT_DIR] [CONFIG]
+# hyper-parameters: tools/soups/train_ingredients.sh [OUT_DIR] [CONFIG] [KEY=VALUE ...]
+# (the KEY=VALUE pairs join every ingredient's --cfg-options, e.g. load_from=...)
 # Each line of the grid below is one ingredient: learning rate, weight decay, epochs, seed.
 set -euo pipefail
 source "$(dirname "$0")/../python_env.sh"
 OUT_DIR=${1:-work_dirs/soups/ingredients}
+mkdir -p "$OUT_DIR"
 CONFIG=${2:-configs/soups/finetune_cnn_digits.py}
 GRID=(
     "0.02 5e-4 4 0"
@@ -26,5 +28,5 @@ for i in "${!GRID[@]}"; do
     "$PYTHON" "$TOOLS_DIR/train.py" "$CONFIG" --work-dir "$OUT_DIR/$i" --cfg-options \
         optim_wrapper.optimizer.lr="$lr" optim_wrapper.optimizer.weight_decay="$wd" \
         train_cfg.max_epochs="$epochs" train_cfg.val_interval="$epochs" \
-        param_scheduler.0.T_max="$epochs" randomness.seed="$seed" >"$OUT_DIR/$i.log" 2>&1
+        param_scheduler.0.T_max="$epochs" randomness.seed="$seed" "${@:3}" >"$OUT_DIR/$i.log" 2>&1
 done
