@@ -1,4 +1,5 @@
 """Losses (registered in mmpretrain's MODELS)."""
 from .contrastive import ContrastiveLoss
+from .sum_of_losses import SumOfLosses
 
-__all__ = ['ContrastiveLoss']
+__all__ = ['ContrastiveLoss', 'SumOfLosses']

@@ -117,3 +117,15 @@ def test_works_as_the_loss_of_a_linear_cls_head():
     assert loss.item() == pytest.approx(by_hand(logits, labels, 0.2) * 5 / 6, rel=1e-5)
     loss.backward()
     assert head.fc.weight.grad.abs().sum() > 0
+
+
+def test_sum_of_losses_adds_its_members():
+    from mm_cl_addon.models.losses import SumOfLosses
+
+    torch.manual_seed(0)
+    scores, labels = torch.randn(6, 4), torch.tensor([0, 0, 1, 1, 2, 3])
+    both = SumOfLosses([dict(type='CrossEntropyLoss', loss_weight=1.0),
+                        dict(type='ContrastiveLoss', temperature=0.1, loss_weight=0.5)])
+    expected = (torch.nn.functional.cross_entropy(scores, labels)
+                + 0.5 * ContrastiveLoss(temperature=0.1)(scores, labels, avg_factor=6))
+    assert torch.allclose(both(scores, labels, avg_factor=6), expected)
