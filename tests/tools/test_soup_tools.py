@@ -8,7 +8,7 @@ import torch
 from mm_cl_addon.compat import load_checkpoint
 from mm_cl_addon.soups.individual import evaluate_individuals, read_records
 
-from ..e2e.helpers import REPO, run_tool, train, write_config
+from ..e2e.helpers import REPO, free_port, run_tool, train, write_config
 
 pytestmark = pytest.mark.e2e
 CONFIG = REPO / 'configs' / 'soups' / 'finetune_cnn_digits.py'
@@ -99,3 +99,13 @@ def test_wise_ft_tool_ends_are_the_two_models(ingredients):
         original = load_checkpoint(source)['state_dict']
         assert all(torch.equal(mixed[key], original[key]) for key in original)
     assert (out_dir / 'wise_ft.png').exists()
+
+
+def test_individual_scores_distributed_match_single_process(ingredients, tmp_path):
+    root, config, checkpoints, individual = ingredients
+    out = tmp_path / 'dist.jsonl'
+    run_tool('bash', 'tools/dist_launch.sh', 'soups/eval_individual.py', '2', str(config),
+             *checkpoints[:2], '--out', str(out), env=dict(PORT=str(free_port())))
+    single = {r['checkpoint']: r['score'] for r in read_records(individual)}
+    assert {r['checkpoint']: r['score'] for r in read_records(out)} == {
+        path: single[path] for path in checkpoints[:2]}
