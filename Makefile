@@ -6,7 +6,10 @@ DEMO_DIR ?= work_dirs/demo
 # NAME=CONFIG pairs; each method adds its row here (about 15 s each).
 DEMO_RUNS := \
 	finetune=configs/continual/finetune_cnn_split-digits.py \
-	joint=configs/continual/joint_cnn_split-digits.py
+	joint=configs/continual/joint_cnn_split-digits.py \
+	kd=configs/masked_kd/kd_cnn_split-digits.py \
+	kd-ema=configs/masked_kd/kd-ema_cnn_split-digits.py \
+	masked-kd=configs/masked_kd/masked-kd_cnn_split-digits.py
 
 .PHONY: demo test lint setup clean
 

@@ -10,6 +10,6 @@ from .version import __version__
 
 compat.apply()
 
-from . import continual, datasets, models  # noqa: E402  (register after the fixes)
+from . import continual, datasets, engine, evaluation, models  # noqa: E402  (after the fixes)
 
-__all__ = ['__version__', 'compat', 'continual', 'datasets', 'models']
+__all__ = ['__version__', 'compat', 'continual', 'datasets', 'engine', 'evaluation', 'models']

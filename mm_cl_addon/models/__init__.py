@@ -1,6 +1,8 @@
 """Model parts; importing registers them in mmpretrain's MODELS."""
 from .backbones import SmallConvNet
-from .heads import MultiTaskClsHead
+from .classifiers import ReferenceKDClassifier, ReferenceModel
+from .heads import MaskedClsHead, MultiTaskClsHead
 from .losses import ContrastiveLoss, SumOfLosses
 
-__all__ = ['ContrastiveLoss', 'SumOfLosses', 'MultiTaskClsHead', 'SmallConvNet']
+__all__ = ['ContrastiveLoss', 'MaskedClsHead', 'MultiTaskClsHead', 'ReferenceKDClassifier',
+           'ReferenceModel', 'SmallConvNet', 'SumOfLosses']

@@ -55,7 +55,8 @@ def _checked_scores(candidates: Sequence[Source], scores: Sequence[float]) -> li
 
 
 def greedy_soup(candidates: Sequence[Source], evaluate: Callable[[StateDict], float],
-                scores: Sequence[float] | None = None, accept: str = 'strict'
+                scores: Sequence[float] | None = None, accept: str = 'strict',
+                trial_buffer: StateDict | None = None
                 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Build a greedy soup; return the checkpoint and a log of every decision.
 
@@ -67,6 +68,10 @@ def greedy_soup(candidates: Sequence[Source], evaluate: Callable[[StateDict], fl
             ``evaluate`` when None. Equal scores keep the input order.
         accept: ``'strict'`` keeps a candidate when the trial scores above the best so far,
             ``'non-decreasing'`` also when it ties.
+        trial_buffer: tensors to write each trial mix into, e.g. the evaluated model's own
+            ``state_dict()`` (which shares the model's storage): the model then holds the
+            trial in place, and soup, candidate and model are the only three copies in memory.
+            Without it the recipe keeps a trial buffer of its own.
 
     Returns:
         ``{'state_dict', 'meta': {recipe, accept, ingredients, held_out_score}}`` and a log with
@@ -86,7 +91,13 @@ def greedy_soup(candidates: Sequence[Source], evaluate: Callable[[StateDict], fl
     best, best_name = read_state_dict(candidates[order[0]], order[0])
     soup = clone_state_dict(best)
     del best
-    trial = clone_state_dict(soup)  # integer buffers stay the best candidate's in both
+    if trial_buffer is None:
+        trial = clone_state_dict(soup)  # integer buffers stay the best candidate's in both
+    else:
+        check_compatible(soup, best_name, trial_buffer, 'trial_buffer')
+        trial = trial_buffer
+        for key, value in soup.items():
+            trial[key].copy_(value)
     best_score = own_scores[order[0]]
     accepted = [best_name]
     steps = [{'name': best_name, 'score': best_score, 'accepted': True}]
@@ -99,7 +110,11 @@ def greedy_soup(candidates: Sequence[Source], evaluate: Callable[[StateDict], fl
         trial_score = float(evaluate(trial))
         kept = is_better(trial_score, best_score)
         if kept:
-            soup, trial = trial, soup  # the trial is the new soup; the old soup is the next buffer
+            if trial_buffer is None:  # the trial is the new soup; the old soup the next buffer
+                soup, trial = trial, soup
+            else:  # the buffer belongs to the caller: copy out of it
+                for key, value in trial.items():
+                    soup[key].copy_(value)
             best_score = trial_score
             accepted.append(name)
         order_log.append({'name': name, 'score': own_scores[index]})

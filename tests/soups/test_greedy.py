@@ -107,3 +107,22 @@ def test_invalid_arguments():
         greedy_soup(candidates, _flat_band, scores=[1.0, 2.0])
     with pytest.raises(ValueError, match='at least one'):
         greedy_soup([], _flat_band)
+
+
+@pytest.mark.parametrize('accept', ['strict', 'non-decreasing'])
+def test_trial_buffer_gives_the_same_soup_and_holds_each_trial(accept):
+    expected, expected_log = _run(accept)
+    buffer = {'w': torch.zeros(1, dtype=torch.float64), 'n': torch.tensor(0)}
+    seen = []
+
+    def evaluate(state):
+        assert state is buffer  # the caller's tensors hold the trial in place
+        seen.append(state['w'].item())
+        return _flat_band(state)
+
+    candidates = [_candidate(value, tag) for tag, value in enumerate(VALUES.values())]
+    soup, log = greedy_soup(candidates, evaluate, scores=[0, 0, -0.18, -0.68], accept=accept,
+                            trial_buffer=buffer)
+    assert log['steps'] == expected_log['steps']
+    assert soup['state_dict']['w'].item() == pytest.approx(expected['state_dict']['w'].item())
+    assert len(seen) == 3 and soup['state_dict']['w'] is not buffer['w']

@@ -45,7 +45,9 @@ def main() -> None:
         log = dict(recipe='uniform', ingredients=checkpoints, held_out=evaluate(soup['state_dict']))
         steps, uniform_score = [], log['held_out']
     else:
-        soup, log = greedy_soup(checkpoints, evaluate, scores=scores, accept=args.accept)
+        # The evaluated model's own tensors hold each trial: no fourth copy in memory.
+        soup, log = greedy_soup(checkpoints, evaluate, scores=scores, accept=args.accept,
+                                trial_buffer=evaluate.model.state_dict())
         steps, uniform_score = log['steps'], None
     soup['state_dict'] = evaluate.evaluated_weights(soup['state_dict'])
     out = Path(args.out_dir)

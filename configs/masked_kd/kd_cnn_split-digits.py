@@ -1,0 +1,7 @@
+# Anti-forgetting by distillation on Split-Digits (class-incremental): after each task a
+# frozen snapshot of the model becomes the reference, and the next task trains with
+# CE + KD(T=2) towards it.
+_base_ = ['../continual/finetune_cnn_split-digits.py']
+
+model = dict(type='ReferenceKDClassifier', kd_weight=1.0, temperature=2.0, scale_by_t2=True)
+custom_hooks = [dict(type='ReferenceModelHook', kind='frozen', start_epoch=None)]

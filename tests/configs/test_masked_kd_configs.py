@@ -1,0 +1,39 @@
+"""Every masked-KD config builds its model and hooks, and no data set may download."""
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+from mmpretrain.registry import HOOKS, MODELS
+
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / 'configs' / 'masked_kd').glob('*.py'))
+
+
+def datasets_of(node):
+    if isinstance(node, dict):
+        if str(node.get('type', '')).startswith('CIFAR'):
+            yield node
+        for value in node.values():
+            yield from datasets_of(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from datasets_of(value)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.name)
+def test_config_builds_and_never_downloads(path):
+    cfg = Config.fromfile(str(path))
+    model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
+    assert type(model).__name__ == 'ReferenceKDClassifier'
+    for hook in cfg.get('custom_hooks', []):
+        HOOKS.build(hook)
+    for dataset in datasets_of(cfg.to_dict()):
+        assert dataset['type'] == 'CIFAR10_1' or dataset.get('download') is False, path.name
+
+
+def test_every_variant_is_there():
+    names = {path.name for path in CONFIGS}
+    for variant in ('ce', 'kd', 'kd-ema', 'kd-anneal', 'kd-swa', 'kd-clsonly', 'masked-kd',
+                    'masked-kd-clsonly'):
+        assert f'{variant}_resnet18_cifar10.py' in names
+    assert {'kd_resnet18_cifar100.py', 'kd_resnet18_split-cifar100.py',
+            'test_cifar10.1_resnet18.py'} <= names
