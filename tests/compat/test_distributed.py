@@ -37,28 +37,34 @@ WORKER = textwrap.dedent('''
             return self.linear(inputs)
 
 
-    init_dist('pytorch', backend='nccl')
-    assert torch_dist.get_backend() == 'gloo', torch_dist.get_backend()
-    rank = get_rank()
-    total = torch.tensor([rank + 1.0])
-    torch_dist.all_reduce(total)
-    assert total.item() == 3.0, total
+    # Inside a function, as in tools/train.py: the Runner and its DDP model are freed before
+    # interpreter shutdown (gloo can abort a rank that still holds them at exit).
+    def main():
+        init_dist('pytorch', backend='nccl')
+        assert torch_dist.get_backend() == 'gloo', torch_dist.get_backend()
+        rank = get_rank()
+        total = torch.tensor([rank + 1.0])
+        torch_dist.all_reduce(total)
+        assert total.item() == 3.0, total
 
-    runner = Runner(model=Net(), work_dir=sys.argv[1], launcher='pytorch',
-                    env_cfg=dict(dist_cfg=dict(backend='nccl')), experiment_name='compat-ddp')
-    model = runner.model
-    assert isinstance(model, MMDistributedDataParallel) and model.device_ids is None
-    cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
-    explicit = runner.wrap_model(cfg, Net())
-    assert explicit.device_ids is None and explicit.find_unused_parameters
-    assert cfg == dict(type='MMDistributedDataParallel', find_unused_parameters=True)
+        runner = Runner(model=Net(), work_dir=sys.argv[1], launcher='pytorch',
+                        env_cfg=dict(dist_cfg=dict(backend='nccl')), experiment_name='compat-ddp')
+        model = runner.model
+        assert isinstance(model, MMDistributedDataParallel) and model.device_ids is None
+        cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
+        explicit = runner.wrap_model(cfg, Net())
+        assert explicit.device_ids is None and explicit.find_unused_parameters
+        assert cfg == dict(type='MMDistributedDataParallel', find_unused_parameters=True)
 
-    # Each rank sees a different batch; DDP must average the gradients: d(sum)/dW = 4 * mean(x).
-    model(torch.full((4, 3), rank + 1.0)).sum().backward()
-    grads = all_gather(model.module.linear.weight.grad)
-    torch.testing.assert_close(grads[0], grads[1])
-    torch.testing.assert_close(grads[0], torch.full((1, 3), 6.0))
-    print(f'rank {rank} ok', flush=True)
+        # Each rank sees a different batch; DDP must average the gradients: d(sum)/dW = 4 * mean(x).
+        model(torch.full((4, 3), rank + 1.0)).sum().backward()
+        grads = all_gather(model.module.linear.weight.grad)
+        torch.testing.assert_close(grads[0], grads[1])
+        torch.testing.assert_close(grads[0], torch.full((1, 3), 6.0))
+        print(f'rank {rank} ok', flush=True)
+
+
+    main()
 ''')
 
 
