@@ -72,7 +72,7 @@ class ReferenceKDClassifier(ImageClassifier):
             return losses
         target = self.reference_logits(inputs, feats)
         if hasattr(self.head, 'masked_loss'):
-            masked = self.head.masked_loss(feats, target)
+            masked = self.head.masked_loss(feats, target, detach_reference=not self.cls_only)
             losses.update({key: self.kd_weight * value for key, value in masked.items()})
         else:
             losses['loss_kd'] = self.kd_weight * kd_loss(

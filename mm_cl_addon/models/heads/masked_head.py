@@ -132,11 +132,14 @@ class MaskedClsHead(LinearClsHead):
         return torch.where(mask, self.mask_token.to(pre_logits.dtype), pre_logits)
 
     def masked_loss(self, feats: tuple[torch.Tensor, ...], reference_logits: torch.Tensor,
-                    mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+                    mask: torch.Tensor | None = None,
+                    detach_reference: bool = True) -> dict[str, torch.Tensor]:
         """``{'loss_mask': mask_loss_weight * L}``, ``L`` as in the class docstring.
 
         ``mask`` (True = masked) is drawn with :meth:`sample_masks` unless given.
-        The reference logits and the complementary logits ``z_inv`` are constants.
+        The complementary logits ``z_inv`` are constants; so are the reference
+        logits unless ``detach_reference`` is False (classifier-only KD, where they
+        come from the frozen reference head on the student's own features).
         """
         pre_logits = self.pre_logits(feats)
         if mask is None:
@@ -144,7 +147,8 @@ class MaskedClsHead(LinearClsHead):
         masked_logits = self.fc(self.apply_mask(pre_logits, mask))
         with torch.no_grad():
             inverse_logits = self.fc(self.apply_mask(pre_logits, ~mask))
-        reference_logits = reference_logits.detach()
+        if detach_reference:
+            reference_logits = reference_logits.detach()
         if reference_logits.shape != masked_logits.shape:
             raise ValueError(f'MaskedClsHead: reference_logits of shape '
                              f'{tuple(reference_logits.shape)} must match the logits\' shape '

@@ -59,7 +59,9 @@ def l2_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 # One signature, (pred, target, temperature), so a head can call any entry; only kd
 # uses the temperature.
 MASK_LOSSES: dict[str, MaskLoss] = {
-    'kd': kd_loss,
+    # The caller decides whether the target is detached (MaskedClsHead.masked_loss does).
+    'kd': lambda pred, target, temperature: kd_loss(pred, target, temperature,
+                                                    detach_reference=False),
     'cosine': lambda pred, target, temperature: cosine_loss(pred, target),
     'l2': lambda pred, target, temperature: l2_loss(pred, target),
 }

@@ -145,3 +145,22 @@ def test_stored_features_for_rankme():
     inputs, samples = batch(3)
     predictions = model.predict(inputs, samples)
     assert predictions[0].feats.shape == (8,)
+
+
+@pytest.mark.parametrize('mask_mode', ['s', 'a', 'sgf', 'agf'])
+@pytest.mark.parametrize('inv_mode', ['v1', 'v2'])
+@pytest.mark.parametrize('cls_only', [False, True])
+def test_masked_train_step_for_every_mode(mask_mode, inv_mode, cls_only):
+    from mmengine.optim import OptimWrapper
+
+    model = build(head=dict(type='MaskedClsHead', num_classes=10, in_channels=8, mask_ratio=0.5,
+                            mask_mode=mask_mode, inv_mode=inv_mode), cls_only=cls_only)
+    model.reference = ReferenceModel(model.reference_source())
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.5))
+    token = model.head.mask_token.clone()
+    teacher = copy.deepcopy(model.reference.module.state_dict())
+    inputs, samples = batch()
+    log = model.train_step(dict(inputs=list(inputs), data_samples=samples), wrapper)
+    assert torch.isfinite(log['loss']) and log['loss_mask'] > 0
+    assert torch.equal(model.head.mask_token, token) == mask_mode.endswith('gf')
+    assert all(torch.equal(v, model.reference.module.state_dict()[k]) for k, v in teacher.items())

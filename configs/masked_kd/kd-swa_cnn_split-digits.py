@@ -1,0 +1,5 @@
+# KD from a swa reference re-started from the student after every task.
+_base_ = ['./kd_cnn_split-digits.py']
+
+custom_hooks = [dict(type='ReferenceModelHook', kind='swa', start_epoch=None, momentum=0.01,
+                     gamma=10)]
