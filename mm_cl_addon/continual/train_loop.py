@@ -154,10 +154,6 @@ class ContinualTrainLoop(BaseLoop):
     def iter(self) -> int:
         return self._iter
 
-    @property
-    def completed_tasks(self) -> int:
-        return self.task_id
-
     def _planned_units(self) -> int:
         later = sum(self.task_lengths[self.task_id + 1:])
         current = sum(p.length for p in self.phases) if self.phases else (

@@ -24,6 +24,8 @@ def test_config_builds_and_never_downloads(path):
     cfg = Config.fromfile(str(path))
     model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
     assert type(model).__name__ == 'ReferenceKDClassifier'
+    if 'cifar100' in path.name:
+        assert model.head.num_classes == 100 and cfg.data_preprocessor.num_classes == 100
     for hook in cfg.get('custom_hooks', []):
         HOOKS.build(hook)
     for dataset in datasets_of(cfg.to_dict()):
@@ -34,6 +36,6 @@ def test_every_variant_is_there():
     names = {path.name for path in CONFIGS}
     for variant in ('ce', 'kd', 'kd-ema', 'kd-anneal', 'kd-swa', 'kd-clsonly', 'masked-kd',
                     'masked-kd-clsonly'):
-        assert f'{variant}_resnet18_cifar10.py' in names
-    assert {'kd_resnet18_cifar100.py', 'kd_resnet18_split-cifar100.py',
-            'test_cifar10.1_resnet18.py'} <= names
+        for suffix in ('resnet18_cifar10', 'resnet18_cifar100', 'cnn_split-digits'):
+            assert f'{variant}_{suffix}.py' in names
+    assert {'kd_resnet18_split-cifar100.py', 'test_cifar10.1_resnet18.py'} <= names

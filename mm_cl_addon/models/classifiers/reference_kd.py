@@ -7,6 +7,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
+from ...evaluation.rankme import rankme
 from ..losses.distillation import kd_loss
 from .reference_model import ReferenceModel
 
@@ -30,13 +31,16 @@ class ReferenceKDClassifier(ImageClassifier):
             the student's backbone.
         store_features: put each sample's pooled feature in its predicted data
             sample under ``feats`` (for the ``RankMe`` metric).
+        train_rankme: log the RankMe of each training batch's pooled features
+            (``rankme`` in the training log), computed without gradients.
     """
 
     def __init__(self, backbone: dict, neck: dict | None = None, head: dict | None = None,
                  pretrained: str | None = None, train_cfg: dict | None = None,
                  data_preprocessor: dict | None = None, init_cfg: dict | None = None,
                  kd_weight: float = 1.0, temperature: float = 2.0, scale_by_t2: bool = True,
-                 cls_only: bool = False, store_features: bool = False) -> None:
+                 cls_only: bool = False, store_features: bool = False,
+                 train_rankme: bool = False) -> None:
         super().__init__(backbone, neck=neck, head=head, pretrained=pretrained,
                          train_cfg=train_cfg, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
@@ -47,6 +51,7 @@ class ReferenceKDClassifier(ImageClassifier):
         self.scale_by_t2 = scale_by_t2
         self.cls_only = cls_only
         self.store_features = store_features
+        self.train_rankme = train_rankme
         # A plain attribute, not a sub-module: see ReferenceModel.
         self.reference: ReferenceModel | None = None
 
@@ -68,6 +73,8 @@ class ReferenceKDClassifier(ImageClassifier):
     def loss(self, inputs: torch.Tensor, data_samples: list[DataSample]) -> dict:
         feats = self.extract_feat(inputs)
         losses = self.head.loss(feats, data_samples)
+        if self.train_rankme:
+            losses['rankme'] = rankme(self.head.pre_logits(feats).detach()).float()
         if self.reference is None:
             return losses
         target = self.reference_logits(inputs, feats)

@@ -164,3 +164,14 @@ def test_masked_train_step_for_every_mode(mask_mode, inv_mode, cls_only):
     assert torch.isfinite(log['loss']) and log['loss_mask'] > 0
     assert torch.equal(model.head.mask_token, token) == mask_mode.endswith('gf')
     assert all(torch.equal(v, model.reference.module.state_dict()[k]) for k, v in teacher.items())
+
+
+def test_training_rankme_is_logged_without_gradients():
+    from mm_cl_addon.evaluation.rankme import rankme
+
+    model = build(train_rankme=True)
+    inputs, samples = batch()
+    losses = model.loss(inputs, samples)
+    assert not losses['rankme'].requires_grad
+    pooled = model.head.pre_logits(model.extract_feat(inputs)).detach()
+    assert losses['rankme'].item() == pytest.approx(rankme(pooled).item(), rel=1e-5)
