@@ -1,4 +1,5 @@
-# The ce variant on CIFAR-100 (data/cifar100, cifar-100-python; no download).
+# CE baseline on CIFAR-100 (data/cifar100, cifar-100-python; no download). The other
+# CIFAR-100 configs inherit from here as their CIFAR-10 twins inherit from the CE one.
 _base_ = ['./ce_resnet18_cifar10.py']
 
 data_preprocessor = dict(num_classes=100, mean=[129.304, 124.070, 112.434],

@@ -1,9 +1,5 @@
-# The kd-swa variant on CIFAR-100 (data/cifar100, cifar-100-python; no download).
-_base_ = ['./kd-swa_resnet18_cifar10.py']
+# KD from a swa reference on CIFAR-100.
+_base_ = ['./kd_resnet18_cifar100.py']
 
-data_preprocessor = dict(num_classes=100, mean=[129.304, 124.070, 112.434],
-                         std=[68.170, 65.392, 70.418])
-model = dict(head=dict(num_classes=100))
-train_dataloader = dict(dataset=dict(type='CIFAR100', data_root='data/cifar100'))
-val_dataloader = dict(dataset=dict(type='CIFAR100', data_root='data/cifar100'))
-test_dataloader = val_dataloader
+custom_hooks = [dict(type='ReferenceModelHook', kind='swa', start_epoch=100,
+                     momentum=0.001, gamma=100)]

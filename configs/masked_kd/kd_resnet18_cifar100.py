@@ -1,9 +1,6 @@
-# KD (frozen reference) on CIFAR-100 from data/cifar100 (cifar-100-python); no download.
-_base_ = ['./kd_resnet18_cifar10.py']
+# KD with a frozen reference on CIFAR-100 (the schedule of kd_resnet18_cifar10.py).
+_base_ = ['./ce_resnet18_cifar100.py']
 
-data_preprocessor = dict(num_classes=100, mean=[129.304, 124.070, 112.434],
-                         std=[68.170, 65.392, 70.418])
-model = dict(head=dict(num_classes=100))
-train_dataloader = dict(dataset=dict(type='CIFAR100', data_root='data/cifar100'))
-val_dataloader = dict(dataset=dict(type='CIFAR100', data_root='data/cifar100'))
-test_dataloader = val_dataloader
+model = dict(kd_weight=1.0, temperature=2.0)
+custom_hooks = [dict(type='ReferenceModelHook', kind='frozen', start_epoch=100,
+                     refresh_interval=20)]

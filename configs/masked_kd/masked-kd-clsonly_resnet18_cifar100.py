@@ -1,9 +1,4 @@
-# The masked-kd-clsonly variant on CIFAR-100 (data/cifar100, cifar-100-python; no download).
-_base_ = ['./masked-kd-clsonly_resnet18_cifar10.py']
+# Classifier-only masked KD on CIFAR-100.
+_base_ = ['./masked-kd_resnet18_cifar100.py']
 
-data_preprocessor = dict(num_classes=100, mean=[129.304, 124.070, 112.434],
-                         std=[68.170, 65.392, 70.418])
-model = dict(head=dict(num_classes=100))
-train_dataloader = dict(dataset=dict(type='CIFAR100', data_root='data/cifar100'))
-val_dataloader = dict(dataset=dict(type='CIFAR100', data_root='data/cifar100'))
-test_dataloader = val_dataloader
+model = dict(cls_only=True)

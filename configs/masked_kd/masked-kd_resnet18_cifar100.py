@@ -1,9 +1,5 @@
-# The masked-kd variant on CIFAR-100 (data/cifar100, cifar-100-python; no download).
-_base_ = ['./masked-kd_resnet18_cifar10.py']
+# Masked KD on CIFAR-100 (ratio 0.9, sgf, v1).
+_base_ = ['./kd_resnet18_cifar100.py']
 
-data_preprocessor = dict(num_classes=100, mean=[129.304, 124.070, 112.434],
-                         std=[68.170, 65.392, 70.418])
-model = dict(head=dict(num_classes=100))
-train_dataloader = dict(dataset=dict(type='CIFAR100', data_root='data/cifar100'))
-val_dataloader = dict(dataset=dict(type='CIFAR100', data_root='data/cifar100'))
-test_dataloader = val_dataloader
+model = dict(head=dict(type='MaskedClsHead', mask_ratio=0.9, mask_mode='sgf', inv_mode='v1',
+                       mask_loss='kd', temperature=2.0))
