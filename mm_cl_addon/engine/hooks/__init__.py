@@ -1,4 +1,5 @@
 """Hooks (registered in mmpretrain's HOOKS)."""
+from .packnet_hook import PackNetHook
 from .reference_model_hook import ReferenceModelHook
 
-__all__ = ['ReferenceModelHook']
+__all__ = ['PackNetHook', 'ReferenceModelHook']

@@ -1,0 +1,121 @@
+"""PackNetHook in a Runner on task-incremental Split-Digits: old tasks never change."""
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+import mm_cl_addon.engine.hooks.packnet_hook  # noqa: F401  (registers PackNetHook)
+from mm_cl_addon.compat import load_checkpoint
+from mm_cl_addon.continual import TaskHookMixin
+from mm_cl_addon.engine.hooks.packnet_hook import PackNetHook
+from mm_cl_addon.models.layers.owner_masks import OWNER_BUFFER, masked_for_task, owner_of
+from tests.conftest import REPO, small_digits_config
+
+TASKS = ((0, 1), (2, 3), (4, 5))
+RATIO = 0.5
+OPTIMIZERS = {
+    'sgd': dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4),
+    'adamw': dict(type='AdamW', lr=0.01, weight_decay=0.05),
+}
+
+
+class Probe(TaskHookMixin, Hook):
+    """After each task: every seen task's masked logits, and each layer's owner counts."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, packnet: PackNetHook) -> None:
+        self.packnet = packnet
+        self.logits: dict[int, list[torch.Tensor]] = {}
+        self.owners: list[dict[str, torch.Tensor]] = []
+
+    def after_phase(self, runner, task_id, phase):
+        if phase == 'train':  # PackNetHook (higher priority) has pruned already
+            self.owners.append({name: owner_of(m).clone()
+                                for name, m in self.packnet.modules.items()})
+
+    @torch.no_grad()
+    def after_task(self, runner, task_id):
+        model = runner.model
+        model.eval()
+        for seen in range(task_id + 1):
+            batch = next(iter(runner.val_loop.task_loaders[seen]))
+            data = model.data_preprocessor(batch, False)
+            with masked_for_task(self.packnet.modules, seen + 1):
+                feats = model.extract_feat(data['inputs'])
+                logits = model.head.routed_logits(feats, data['data_samples'])
+            self.logits.setdefault(seen, []).append(logits)
+
+
+def _config(work_dir: Path, optimizer: dict) -> Config:
+    cfg = small_digits_config(work_dir, tasks=TASKS, widths=(8, 16))
+    task_il = Config.fromfile(str(REPO / 'configs/continual/finetune_cnn_split-digits_task-il.py'))
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.scenario = task_il[loader].dataset.scenario
+    cfg.model.head = dict(type='MultiTaskClsHead', task_classes=[list(t) for t in TASKS],
+                          in_channels=16)
+    cfg.optim_wrapper = dict(optimizer=optimizer)
+    cfg.custom_hooks = [dict(type='PackNetHook', prune_ratio=RATIO, retrain_epochs=1,
+                             prefixes=['backbone'])]
+    return cfg
+
+
+def _run(tmp_path: Path, optimizer: dict):
+    runner = Runner.from_cfg(_config(tmp_path / 'work', optimizer))
+    packnet = next(h for h in runner.hooks if isinstance(h, PackNetHook))
+    probe = Probe(packnet)
+    runner.register_hook(probe)
+    runner.train()
+    return runner, packnet, probe
+
+
+@pytest.mark.parametrize('optimizer', ['sgd', 'adamw'])
+def test_old_task_logits_are_bit_identical(tmp_path, optimizer):
+    runner, packnet, probe = _run(tmp_path, OPTIMIZERS[optimizer])
+    for seen, history in probe.logits.items():
+        assert len(history) == len(TASKS) - seen
+        for later in history[1:]:
+            assert torch.equal(later, history[0]), f'task {seen} changed ({optimizer})'
+    # The val loop evaluates each task with the same masks: its accuracy never moves.
+    rows = runner.train_loop.accuracy_rows
+    for seen in range(len(TASKS)):
+        assert len({rows[k][seen] for k in range(seen + 1, len(rows))}) == 1, seen
+    # Pruning frees exactly round(ratio * n) of each layer's task weights.
+    assert len(probe.owners) == len(TASKS)
+    for task, owners in enumerate(probe.owners, start=1):
+        for name, owner in owners.items():
+            assert set(owner.unique().tolist()) <= set(range(task + 1)), name
+            kept = int((owner == task).sum())
+            before = kept + int((owner == 0).sum())
+            assert before - kept == round(RATIO * before), (name, task)
+    # Owners survive a checkpoint, as tensors in the model state.
+    saved = load_checkpoint(Path(runner.work_dir) / f'epoch_{2 * len(TASKS)}.pth')
+    for name, module in packnet.modules.items():
+        assert torch.equal(saved['state_dict'][f'{name}.{OWNER_BUFFER}'], owner_of(module))
+    assert int(owner_of(packnet.modules['backbone.stages.0.0']).max()) == len(TASKS)
+
+
+def test_resume_mid_sequence_rebuilds_the_hook_state(tmp_path):
+    runner, _, _ = _run(tmp_path, OPTIMIZERS['sgd'])
+    cfg = _config(tmp_path / 'resumed', OPTIMIZERS['sgd'])
+    cfg.resume = True
+    cfg.load_from = str(Path(runner.work_dir) / 'epoch_3.pth')  # task 2 trained, not pruned
+    resumed = Runner.from_cfg(cfg)
+    resumed.train()
+    expected = runner.model.state_dict()
+    for key, value in resumed.model.state_dict().items():
+        assert torch.equal(value, expected[key]), key
+
+
+def test_arguments_are_checked():
+    with pytest.raises(ValueError, match='prune_ratio=1.5'):
+        PackNetHook(prune_ratio=1.5)
+    with pytest.raises(ValueError, match='retrain_epochs=-1'):
+        PackNetHook(prune_ratio=0.5, retrain_epochs=-1)
+    with pytest.raises(ValueError, match="other_params='shared'"):
+        PackNetHook(prune_ratio=0.5, other_params='shared')
+    with pytest.raises(NotImplementedError, match='per_task'):
+        PackNetHook(prune_ratio=0.5, other_params='per_task')
