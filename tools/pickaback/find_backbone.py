@@ -1,0 +1,88 @@
+"""Pick-a-back backbone selection: the candidate whose ModelDiff DDV is closest to the target's.
+
+usage: python tools/pickaback/find_backbone.py TARGET_CONFIG TARGET_CKPT
+           --candidate NAME CONFIG CKPT [--candidate ...] --out-dir DIR
+"""
+import argparse
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmpretrain.registry import DATASETS, MODELS
+from torch import Tensor, nn
+
+import mm_cl_addon  # noqa: F401
+from mm_cl_addon.compat import load_checkpoint
+from mm_cl_addon.similarity.modeldiff import search_profiling_inputs, select_backbone
+from mm_cl_addon.utils import atomic_write_json, atomic_write_text
+
+
+class Logits(nn.Module):
+    """Raw image batch -> logits, through the model's own data preprocessor."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        inputs = self.model.data_preprocessor({'inputs': inputs}, False)['inputs']
+        return self.model(inputs, mode='tensor')
+
+
+def build(config: str, checkpoint: str) -> Logits:
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    model = MODELS.build(cfg.model)
+    state = load_checkpoint(checkpoint)
+    model.load_state_dict(state.get('state_dict', state))
+    return Logits(model)
+
+
+def first_samples(config: str, count: int) -> Tensor:
+    dataset = DATASETS.build(Config.fromfile(config).val_dataloader.dataset)
+    if count > len(dataset):
+        raise ValueError(f'--num-samples {count} exceeds the {len(dataset)} samples of {config}')
+    return torch.stack([dataset[i]['inputs'] for i in range(count)]).float()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('target_config')
+    parser.add_argument('target_checkpoint')
+    parser.add_argument('--candidate', nargs=3, action='append', required=True,
+                        metavar=('NAME', 'CONFIG', 'CKPT'), help='repeat for each candidate')
+    parser.add_argument('--data-config', help='config whose val dataset gives the samples '
+                        '(default: the target config)')
+    parser.add_argument('--target-name', help='default: the target config file stem')
+    parser.add_argument('--num-samples', type=int, default=200)
+    parser.add_argument('--num-pairs', type=int, default=50)
+    parser.add_argument('--steps', type=int, default=200)
+    parser.add_argument('--step-size', type=float, default=0.1)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--metric', default='euclidean', choices=('euclidean', 'cosine'))
+    parser.add_argument('--choose', default='most', choices=('most', 'least'))
+    parser.add_argument('--out-dir', required=True)
+    args = parser.parse_args()
+    target_name = args.target_name or osp.splitext(osp.basename(args.target_config))[0]
+    names = [name for name, _, _ in args.candidate]
+    if len(set(names)) != len(names):
+        raise ValueError(f'--candidate names must be unique, got {names}')
+
+    target = build(args.target_config, args.target_checkpoint)
+    samples = first_samples(args.data_config or args.target_config, args.num_samples)
+    pairs = search_profiling_inputs(target, samples, args.num_pairs, args.steps, args.step_size,
+                                    args.seed)
+    candidates = {name: build(config, ckpt) for name, config, ckpt in args.candidate}
+    chosen, scores = select_backbone(target, candidates, pairs, args.metric, args.choose)
+
+    rows = ['candidate,similarity'] + [f'{name},{score:.6f}' for name, score in scores.items()]
+    atomic_write_text(osp.join(args.out_dir, 'scores.csv'), '\n'.join(rows) + '\n')
+    atomic_write_json(osp.join(args.out_dir, 'selection.json'), dict(
+        target=target_name, selected=chosen, choose=args.choose, metric=args.metric,
+        seed=args.seed, num_pairs=args.num_pairs, steps=args.steps, scores=scores))
+    print(f'Selected backbone for target {target_name} = {chosen}')
+
+
+if __name__ == '__main__':
+    main()
