@@ -1,9 +1,10 @@
 """Model parts; importing registers them in mmpretrain's MODELS."""
-from .backbones import SmallConvNet
+from .backbones import Flatten, SmallConvNet
 from .classifiers import ReferenceKDClassifier, ReferenceModel
-from .heads import MaskedClsHead, MultiTaskClsHead
+from .heads import MaskedClsHead, MemoryHead, MultiTaskClsHead
 from .layers import MemoryLinear
 from .losses import ContrastiveLoss, SumOfLosses
 
-__all__ = ['ContrastiveLoss', 'MaskedClsHead', 'MemoryLinear', 'MultiTaskClsHead',
-           'ReferenceKDClassifier', 'ReferenceModel', 'SmallConvNet', 'SumOfLosses']
+__all__ = ['ContrastiveLoss', 'Flatten', 'MaskedClsHead', 'MemoryHead', 'MemoryLinear',
+           'MultiTaskClsHead', 'ReferenceKDClassifier', 'ReferenceModel', 'SmallConvNet',
+           'SumOfLosses']

@@ -1,5 +1,6 @@
 """Hooks (registered in mmpretrain's HOOKS)."""
+from .memory_key_hook import MemoryKeyUpdateHook
 from .packnet_hook import PackNetHook
 from .reference_model_hook import ReferenceModelHook
 
-__all__ = ['PackNetHook', 'ReferenceModelHook']
+__all__ = ['MemoryKeyUpdateHook', 'PackNetHook', 'ReferenceModelHook']

@@ -1,4 +1,5 @@
 """Backbones (registered in mmpretrain's MODELS)."""
+from .flatten import Flatten
 from .small_convnet import SmallConvNet
 
-__all__ = ['SmallConvNet']
+__all__ = ['Flatten', 'SmallConvNet']

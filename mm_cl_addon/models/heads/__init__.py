@@ -1,5 +1,6 @@
 """Classification heads (registered in mmpretrain's MODELS)."""
 from .masked_head import MaskedClsHead
+from .memory_head import MemoryHead
 from .multi_task_head import MultiTaskClsHead
 
-__all__ = ['MaskedClsHead', 'MultiTaskClsHead']
+__all__ = ['MaskedClsHead', 'MemoryHead', 'MultiTaskClsHead']
