@@ -7,12 +7,13 @@ from .metrics import (
                       forward_transfer,
                       summarize,
 )
+from .replay_buffer import ReplayBuffer
 from .task_hook import TaskHookMixin
 from .task_split import Task, TaskSplitDataset, TaskSubset, plan_tasks
 from .train_loop import ContinualTrainLoop, Phase
 
 __all__ = [
-    'ContinualTestLoop', 'ContinualTrainLoop', 'ContinualValLoop', 'Phase', 'Task',
+    'ContinualTestLoop', 'ContinualTrainLoop', 'ContinualValLoop', 'Phase', 'ReplayBuffer', 'Task',
     'TaskHookMixin', 'TaskSplitDataset', 'TaskSubset', 'average_accuracy', 'average_forgetting',
     'backward_transfer', 'forward_transfer', 'plan_tasks', 'summarize'
 ]

@@ -2,5 +2,6 @@
 from .memory_key_hook import MemoryKeyUpdateHook
 from .packnet_hook import PackNetHook
 from .reference_model_hook import ReferenceModelHook
+from .replay_hook import ReplayHook
 
-__all__ = ['MemoryKeyUpdateHook', 'PackNetHook', 'ReferenceModelHook']
+__all__ = ['MemoryKeyUpdateHook', 'PackNetHook', 'ReferenceModelHook', 'ReplayHook']

@@ -1,0 +1,99 @@
+"""A reservoir-sampled memory of past training samples, for experience replay."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from mmpretrain.structures import DataSample
+
+NO_TASK = -1  # stored task id of a sample whose metainfo has none
+
+
+class ReplayBuffer:
+    """Keeps a uniform random subset of every sample seen (Vitter's algorithm R).
+
+    The n-th sample is kept with probability ``capacity / n`` and replaces a
+    uniformly chosen slot, so at any time each sample seen so far is in the
+    buffer with the same probability. A sample is stored as a detached CPU
+    copy of its input, its ``gt_label`` and its ``task_id``; ``sample`` builds
+    fresh ``DataSample`` objects, so the model cannot alter the stored ones.
+    All randomness comes from the buffer's own seeded generator, whose state
+    is part of :meth:`state_dict`, so a resumed run replays the same samples.
+
+    Args:
+        capacity: most samples kept, >= 1.
+        seed: seed of the buffer's generator.
+    """
+
+    def __init__(self, capacity: int, seed: int = 0) -> None:
+        if int(capacity) != capacity or capacity < 1:
+            raise ValueError(f'ReplayBuffer: capacity={capacity!r} must be an integer >= 1')
+        self.capacity = int(capacity)
+        self.generator = torch.Generator().manual_seed(int(seed))
+        self.seen = 0
+        self.inputs: list[torch.Tensor] = []
+        self.labels: list[torch.Tensor] = []
+        self.task_ids: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def add_batch(self, inputs: torch.Tensor, data_samples: Sequence[DataSample]) -> None:
+        """Offer every sample of a batch to the reservoir, in order."""
+        if not isinstance(inputs, torch.Tensor):
+            raise TypeError(f'ReplayBuffer.add_batch: inputs must be a batched Tensor, got '
+                            f'{type(inputs).__name__}')
+        if len(inputs) != len(data_samples):
+            raise ValueError(f'ReplayBuffer.add_batch: {len(inputs)} inputs but '
+                             f'{len(data_samples)} data_samples')
+        for image, sample in zip(inputs, data_samples):
+            self.seen += 1
+            slot = len(self) if len(self) < self.capacity else int(
+                torch.randint(self.seen, (1,), generator=self.generator))
+            if slot < self.capacity:
+                self._put(slot, image.detach().to('cpu', copy=True),
+                          sample.gt_label.detach().to('cpu', copy=True),
+                          int(sample.metainfo.get('task_id', NO_TASK)))
+
+    def _put(self, slot: int, image: torch.Tensor, label: torch.Tensor, task_id: int) -> None:
+        """Fill slot ``slot``: a new one at the end, or replace a stored sample."""
+        for store, value in zip((self.inputs, self.labels, self.task_ids),
+                                (image, label, task_id)):
+            if slot == len(store):
+                store.append(value)
+            else:
+                store[slot] = value
+
+    def sample(self, k: int) -> tuple[torch.Tensor, list[DataSample]]:
+        """``min(k, len(self))`` distinct stored samples, chosen uniformly."""
+        if int(k) != k or k < 1:
+            raise ValueError(f'ReplayBuffer.sample: k={k!r} must be an integer >= 1')
+        if not self.inputs:
+            raise RuntimeError('ReplayBuffer.sample: the buffer is empty')
+        picks = torch.randperm(len(self), generator=self.generator)[:int(k)].tolist()
+        inputs = torch.stack([self.inputs[i] for i in picks])
+        return inputs, [self._data_sample(i) for i in picks]
+
+    def _data_sample(self, index: int) -> DataSample:
+        sample = DataSample().set_gt_label(self.labels[index].clone())
+        if self.task_ids[index] != NO_TASK:
+            sample.set_metainfo(dict(task_id=self.task_ids[index]))
+        return sample
+
+    def state_dict(self) -> dict:
+        """Contents and generator state as tensors, ints and lists (weights-only loadable)."""
+        return dict(capacity=self.capacity, seen=self.seen,
+                    generator=self.generator.get_state(),
+                    inputs=torch.stack(self.inputs) if self.inputs else torch.empty(0),
+                    labels=list(self.labels), task_ids=list(self.task_ids))
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` returned; the capacity must match."""
+        if int(state['capacity']) != self.capacity:
+            raise ValueError(f"ReplayBuffer.load_state_dict: capacity={state['capacity']} in the "
+                             f'state, but this buffer has capacity={self.capacity}')
+        self.seen = int(state['seen'])
+        self.generator.set_state(state['generator'])
+        self.inputs = list(state['inputs'].unbind(0)) if state['task_ids'] else []
+        self.labels = list(state['labels'])
+        self.task_ids = [int(task) for task in state['task_ids']]
