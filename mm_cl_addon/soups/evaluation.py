@@ -6,7 +6,6 @@ whose model weights are swapped is what the soup recipes need.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -83,5 +82,3 @@ class RunnerEvaluator:
                            f'evaluation metrics {sorted(metrics)}')
         return metrics[self.metric]
 
-
-Evaluate = Callable[[dict], float]

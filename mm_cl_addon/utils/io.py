@@ -44,11 +44,6 @@ def atomic_write_text(path: PathLike, text: str) -> None:
         handle.write(text)
 
 
-def atomic_write_bytes(path: PathLike, data: bytes) -> None:
-    with atomic_write(path, 'wb') as handle:
-        handle.write(data)
-
-
 def atomic_write_json(path: PathLike, obj: Any, indent: int = 2) -> None:
     atomic_write_text(path, json.dumps(obj, indent=indent, sort_keys=False) + '\n')
 
