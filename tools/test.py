@@ -5,6 +5,7 @@ import mmengine
 from mmengine.config import Config
 
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
+from mm_cl_addon.compat import exit_after_distributed_run
 from mm_cl_addon.engine import add_common_arguments, build_runner, merge_test_args, parse_tool_args
 
 
@@ -28,3 +29,4 @@ def main() -> None:
 
 if __name__ == '__main__':
     main()
+    exit_after_distributed_run()  # a finished CPU DDP job must not abort in teardown

@@ -8,6 +8,7 @@
 """
 from . import checkpoint, distributed
 from .checkpoint import UnsafeCheckpointError, load_checkpoint, register_allowed_globals
+from .distributed import exit_after_distributed_run
 
 
 def apply() -> None:
@@ -16,4 +17,5 @@ def apply() -> None:
     distributed.install()
 
 
-__all__ = ['UnsafeCheckpointError', 'apply', 'load_checkpoint', 'register_allowed_globals']
+__all__ = ['UnsafeCheckpointError', 'apply', 'exit_after_distributed_run', 'load_checkpoint',
+           'register_allowed_globals']

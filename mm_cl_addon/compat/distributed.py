@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import atexit
 import functools
+import logging
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -60,6 +62,25 @@ def _destroy_process_group() -> None:
     if torch_dist.is_available() and torch_dist.is_initialized():
         torch_dist.barrier()  # no rank tears down while another still talks to it
         torch_dist.destroy_process_group()
+
+
+def exit_after_distributed_run() -> None:
+    """End a finished CPU distributed job without the interpreter's teardown; else return.
+
+    Even after ``destroy_process_group`` a gloo rank can abort at interpreter
+    exit ("terminate called without an active exception") while C++ objects
+    that referenced the process group are destroyed, turning a finished job into
+    a failed one. The tools call this once their work is done and written: the
+    process group is torn down, logs and streams are flushed, and the process
+    exits with status 0 without running the interpreter's finalisation.
+    """
+    if not (_without_accelerator() and torch_dist.is_available() and torch_dist.is_initialized()):
+        return
+    _destroy_process_group()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _cpu_wrapper_cfg(model_wrapper_cfg: dict | None, runner: Runner) -> dict:

@@ -98,3 +98,7 @@ def test_apply_is_idempotent():
     assert dist_utils._init_dist_pytorch is init_dist_pytorch
     assert Runner.wrap_model is wrap_model
     assert init_dist_pytorch.__wrapped__.__module__ == 'mmengine.dist.utils'
+
+
+def test_exit_after_distributed_run_returns_without_a_process_group():
+    compat.exit_after_distributed_run()  # no process group: nothing to tear down, no exit
