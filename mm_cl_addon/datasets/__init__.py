@@ -2,7 +2,8 @@
 from .cifar10_1 import CIFAR10_1
 from .digits import DigitsDataset, DomainShift
 from .oversample import ClassOversampleDataset
+from .points2d import Points2DDataset
 from .relabel import RelabelDataset, load_relabel_file
 
-__all__ = ['CIFAR10_1', 'ClassOversampleDataset', 'DigitsDataset', 'DomainShift', 'RelabelDataset',
-           'load_relabel_file']
+__all__ = ['CIFAR10_1', 'ClassOversampleDataset', 'DigitsDataset', 'DomainShift', 'Points2DDataset',
+           'RelabelDataset', 'load_relabel_file']
