@@ -11,6 +11,7 @@ DEMO_RUNS := \
 	kd-ema=configs/masked_kd/kd-ema_cnn_split-digits.py \
 	masked-kd=configs/masked_kd/masked-kd_cnn_split-digits.py \
 	packnet-task-il=configs/pickaback/packnet_cnn_split-digits.py \
+	cpg-task-il=configs/pickaback/cpg_cnn_split-digits.py \
 	memory-head=configs/memory_head/mh_pixels_split-digits.py \
 	er=configs/memory_head/er_cnn_split-digits.py
 

@@ -1,6 +1,7 @@
 """Evaluate every task of a ``TaskSplitDataset``, each through its own loader."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -64,11 +65,34 @@ class ContinualValLoop(ValLoop):
         runner.call_hook(f'after_{self.stage}')
         return metrics
 
-    def _evaluate_task(self, task_id: int) -> dict:
+    def evaluate_task(self, task_id: int) -> float:
+        """One task's ``score_key`` value, unscaled (percent for mmpretrain's ``Accuracy``).
+
+        For methods that make choices mid-task (CPG's pruning ratio and growth):
+        only the per-task hooks run, in eval mode, and the model goes back to
+        the mode it was in; no epoch or iteration hooks, so no logs or files.
+        """
+        model = self.runner.model
+        was_training = model.training
+        model.eval()
+        try:
+            metrics = self._evaluate_task(task_id, self._quiet_iter)
+        finally:
+            model.train(was_training)
+        self._score(task_id, metrics)  # names a missing score_key
+        return float(metrics[self.score_key])
+
+    @torch.no_grad()
+    def _quiet_iter(self, idx: int, data_batch: Any) -> None:
+        with autocast(enabled=self.fp16):
+            outputs = self.runner.model.val_step(data_batch)
+        self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+
+    def _evaluate_task(self, task_id: int, run_iter: Callable | None = None) -> dict:
         self.runner.call_hook('before_val_task', task_id=task_id)
         loader = self.task_loaders[task_id]
         for idx, data_batch in enumerate(loader):
-            self.run_iter(idx, data_batch)
+            (run_iter or self.run_iter)(idx, data_batch)
         metrics = self.evaluator.evaluate(len(loader.dataset))
         self.runner.call_hook('after_val_task', task_id=task_id, metrics=metrics)
         return metrics

@@ -71,18 +71,27 @@ def read_ratio_record(path: PathLike) -> list[tuple[float, float]]:
     return pairs
 
 
-def goal_accuracy(source: float | PathLike) -> float:
-    """The goal accuracy (percent): a number, or ``accuracy/top1`` of a tools/test.py --out file."""
+def goal_accuracy(source: float | PathLike, key: str = GOAL_KEY) -> float:
+    """The goal accuracy (percent): a number, or ``key`` of a metrics file (tools/test.py --out).
+
+    A continual test run names its scores ``task0/accuracy/top1`` or
+    ``mean/accuracy/top1``; pass that as ``key``.
+    """
     if isinstance(source, (int, float)) and not isinstance(source, bool):
         value, where = source, 'goal'
     else:
         metrics = _load_json(source)
-        if not isinstance(metrics, dict) or GOAL_KEY not in metrics:
-            raise KeyError(f'{source}: no "{GOAL_KEY}" key in the baseline metrics')
-        value, where = metrics[GOAL_KEY], f'{source}: "{GOAL_KEY}"'
+        if not isinstance(metrics, dict) or key not in metrics:
+            raise KeyError(f'{source}: no "{key}" key in the baseline metrics')
+        value, where = metrics[key], f'{source}: "{key}"'
     if not _number(value) or not 0.0 <= value <= 100.0:
         raise ValueError(f'{where} must be a percentage in [0, 100], got {value!r}')
     return float(value)
+
+
+def snapshot_name(ratio: float) -> str:
+    """The file name of the model CPG saved at pruning ``ratio``, next to its record."""
+    return f'ratio{ratio:.2f}.pth'
 
 
 def select_pruning_ratio(records: list[tuple[float, float]], goal: float,

@@ -22,6 +22,8 @@ from .metrics import ArrayLike, as_accuracy_matrix, summarize
 
 _SCORE_COLUMNS = (('ACC', 'average_accuracy'), ('forgetting', 'average_forgetting'),
                   ('BWT', 'backward_transfer'), ('FWT', 'forward_transfer'))
+# Shown when some run reports it; '-' for the others.
+_OPTIONAL_COLUMNS = (('weights used', 'weights_used'),)
 
 
 def _task_names(num_tasks: int, task_names: Sequence[str] | None) -> list[str]:
@@ -70,33 +72,42 @@ def read_run_summary(work_dir: str | os.PathLike) -> dict:
     folder = Path(work_dir)
     matrix_file, scores_file = folder / 'continual_accuracy.json', folder / 'task_scores.json'
     if matrix_file.is_file():
-        return json.loads(matrix_file.read_text())
-    if scores_file.is_file():
+        summary = json.loads(matrix_file.read_text())
+    elif scores_file.is_file():
         scores = json.loads(scores_file.read_text())['task_scores']
-        return dict(average_accuracy=float(np.mean(scores)), average_forgetting=None,
-                    backward_transfer=None, forward_transfer=None,
-                    accuracy_matrix=[scores], num_tasks=len(scores))
-    raise FileNotFoundError(f'{folder} has neither continual_accuracy.json nor task_scores.json; '
-                            f'was it the work dir of a run evaluated by ContinualValLoop?')
+        summary = dict(average_accuracy=float(np.mean(scores)), average_forgetting=None,
+                       backward_transfer=None, forward_transfer=None,
+                       accuracy_matrix=[scores], num_tasks=len(scores))
+    else:
+        raise FileNotFoundError(f'{folder} has neither continual_accuracy.json nor '
+                                f'task_scores.json; was it the work dir of a run evaluated by '
+                                f'ContinualValLoop?')
+    owners_file = folder / 'weight_owners.json'
+    if owners_file.is_file():
+        summary['weights_used'] = json.loads(owners_file.read_text())['weights_used']
+    return summary
 
 
 def format_comparison_table(rows: Mapping[str, Mapping]) -> str:
     """Fixed-width table of method name -> ``summarize`` dict: ACC, forgetting, BWT, FWT (%).
 
-    A score that does not apply to a method (None) shows as '-'.
+    A score that does not apply to a method (None) shows as '-'. The share of
+    weights used (PackNet, CPG) is a column when some run has it.
     """
     for method, summary in rows.items():
         for _, key in _SCORE_COLUMNS:
             if key not in summary:
                 raise KeyError(f'summary of method {method!r} is missing the key {key!r}')
+    columns = [*_SCORE_COLUMNS, *(column for column in _OPTIONAL_COLUMNS
+                                  if any(column[1] in summary for summary in rows.values()))]
     method_width = max([len('method'), *(len(str(method)) for method in rows)])
-    widths = [max(len(title), 7) for title, _ in _SCORE_COLUMNS]
+    widths = [max(len(title), 7) for title, _ in columns]
     header = ['method'.ljust(method_width),
-              *(title.rjust(w) for (title, _), w in zip(_SCORE_COLUMNS, widths))]
+              *(title.rjust(w) for (title, _), w in zip(columns, widths))]
     lines = [' '.join(header)]
     for method, summary in rows.items():
-        cells = (('-' if summary[key] is None else f'{100 * summary[key]:.2f}').rjust(w)
-                 for (_, key), w in zip(_SCORE_COLUMNS, widths))
+        cells = (('-' if summary.get(key) is None else f'{100 * summary[key]:.2f}').rjust(w)
+                 for (_, key), w in zip(columns, widths))
         lines.append(' '.join([str(method).ljust(method_width), *cells]))
     return '\n'.join(lines)
 

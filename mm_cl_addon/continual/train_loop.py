@@ -232,9 +232,7 @@ class ContinualTrainLoop(BaseLoop):
                 for key in [k for k in group if k.startswith('initial_')]:
                     group[key[len('initial_'):]] = group[key]
                 group.setdefault('initial_lr', group['lr'])
-        scheduler_cfg = phase.param_scheduler or self._scheduler_cfg
-        if scheduler_cfg is not None:
-            runner.param_schedulers = runner.build_param_scheduler(copy.deepcopy(scheduler_cfg))
+        self.rebuild_schedulers()
         remaining = phase.length - self.phase_progress + sum(
             p.length for p in self.phases[self.phase_index + 1:]) + sum(
             self.task_lengths[self.task_id + 1:])
@@ -242,6 +240,17 @@ class ContinualTrainLoop(BaseLoop):
         self._max_iters = self._iter + remaining * per_unit
         runner.logger.info(f'Task {self.task_id + 1}, phase {phase.name!r}: '
                            f'{phase.length} {"epochs" if self.by_epoch else "iterations"}')
+
+    def rebuild_schedulers(self) -> None:
+        """Build the current phase's schedulers over the current optimizer.
+
+        For a resume, and for hooks that replace the optimizer wrapper or change
+        its parameter groups mid-phase (the schedulers hold both).
+        """
+        phase = self.phases[self.phase_index]
+        cfg = phase.param_scheduler or self._scheduler_cfg
+        if cfg is not None:
+            self.runner.param_schedulers = self.runner.build_param_scheduler(copy.deepcopy(cfg))
 
     def _begin_pass(self) -> None:
         """Reseed from (seed, global epoch) and move the sampler to this epoch."""
@@ -331,10 +340,6 @@ class ContinualTrainLoop(BaseLoop):
         self.dataloader = build_task_loader(self.runner, self._dataloader_cfg,
                                             self.split.task_subset(self.task_id))
         if self.phases and self.phase_index < len(self.phases):
-            phase = self.phases[self.phase_index]
-            cfg = phase.param_scheduler or self._scheduler_cfg
-            if cfg is not None:
-                self.runner.param_schedulers = self.runner.build_param_scheduler(
-                    copy.deepcopy(cfg))
+            self.rebuild_schedulers()
             if not self.by_epoch and self.phase_progress % len(self.dataloader):
                 self._resumed_rng = state['rng']

@@ -102,6 +102,10 @@ def test_goal_accuracy(tmp_path):
         goal_accuracy(write(tmp_path / 'range.json', {'accuracy/top1': 120.0}))
     with pytest.raises(ValueError, match='goal'):
         goal_accuracy(-1.0)
+    continual = write(tmp_path / 'continual.json', {'task0/accuracy/top1': 91.0})
+    assert goal_accuracy(continual, 'task0/accuracy/top1') == 91.0
+    with pytest.raises(KeyError, match='mean/accuracy/top1'):
+        goal_accuracy(continual, 'mean/accuracy/top1')
 
 
 def run_tool(*args: str) -> subprocess.CompletedProcess:
@@ -125,6 +129,11 @@ def test_tool_end_to_end(tmp_path):
     result = run_tool(str(record), '--goal', '99.5', '--allowed-acc-loss', '0.5')
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])['reached_goal'] is False
+
+    (tmp_path / 'ratio0.50.pth').write_bytes(b'')  # CPGHook's snapshot of that ratio
+    result = run_tool(str(record), '--goal', '97.5', '--allowed-acc-loss', '0.5')
+    assert json.loads(result.stdout.strip().splitlines()[-1])['checkpoint'] == str(
+        tmp_path / 'ratio0.50.pth')
 
 
 def test_tool_needs_exactly_one_goal(tmp_path):

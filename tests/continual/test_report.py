@@ -91,3 +91,13 @@ def test_run_summary_of_a_continual_and_of_a_joint_run(tmp_path):
     assert table.splitlines()[2].split() == ['joint', '80.00', '-', '-', '-']
     with pytest.raises(FileNotFoundError, match='neither continual_accuracy.json'):
         read_run_summary(tmp_path / 'nothing')
+
+
+def test_weights_used_column_appears_when_a_run_reports_it(tmp_path):
+    write_accuracy_report(MATRIX, tmp_path / 'packnet')
+    (tmp_path / 'packnet' / 'weight_owners.json').write_text(json.dumps(dict(weights_used=0.875)))
+    rows = {'finetune': summarize(MATRIX), 'packnet': read_run_summary(tmp_path / 'packnet')}
+    lines = format_comparison_table(rows).splitlines()
+    assert lines[0].split()[-2:] == ['weights', 'used']
+    assert lines[1].split()[-1] == '-' and lines[2].split()[-1] == '87.50'
+    assert 'weights' not in format_comparison_table({'finetune': summarize(MATRIX)})

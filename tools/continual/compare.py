@@ -30,7 +30,8 @@ def main() -> None:
         print(format_task_scores(matrix[0]) if len(matrix) == 1
               else format_accuracy_matrix(matrix))
     print('\nScores (%): ACC = average accuracy after the last task, forgetting = average '
-          'forgetting,\nBWT / FWT = backward / forward transfer; - = not defined for the run')
+          'forgetting,\nBWT / FWT = backward / forward transfer, weights used = share of the '
+          'masked weights\nthat tasks own (PackNet, CPG); - = not defined for the run')
     print(format_comparison_table(summaries))
 
 

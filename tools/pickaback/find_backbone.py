@@ -1,7 +1,11 @@
 """Pick-a-back backbone selection: the candidate whose ModelDiff DDV is closest to the target's.
 
 usage: python tools/pickaback/find_backbone.py TARGET_CONFIG TARGET_CKPT
-           --candidate NAME CONFIG CKPT [--candidate ...] --out-dir DIR
+           --candidate NAME CONFIG CKPT [TASK] [--candidate ...] --out-dir DIR
+
+A checkpoint that several tasks share (PackNet, CPG) is compared as one task sees it: TASK
+is its owner id (default: the last task it holds), and a CPG checkpoint is built at the
+width it was grown to.
 """
 import argparse
 import os.path as osp
@@ -9,11 +13,11 @@ import os.path as osp
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmpretrain.registry import DATASETS, MODELS
+from mmpretrain.registry import DATASETS
 from torch import Tensor, nn
 
 import mm_cl_addon  # noqa: F401
-from mm_cl_addon.compat import load_checkpoint
+from mm_cl_addon.models.task_view import load_task_model
 from mm_cl_addon.similarity.modeldiff import search_profiling_inputs, select_backbone
 from mm_cl_addon.utils import atomic_write_json, atomic_write_text
 
@@ -30,13 +34,20 @@ class Logits(nn.Module):
         return self.model(inputs, mode='tensor')
 
 
-def build(config: str, checkpoint: str) -> Logits:
+def build(config: str, checkpoint: str, task: int | None = None) -> tuple[Logits, int | None]:
+    """The model of ``config`` with ``checkpoint`` as task ``task`` sees it."""
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model = MODELS.build(cfg.model)
-    state = load_checkpoint(checkpoint)
-    model.load_state_dict(state.get('state_dict', state))
-    return Logits(model)
+    model, task = load_task_model(cfg.model, checkpoint, task)
+    return Logits(model), task
+
+
+def parse_candidate(values: list[str]) -> tuple[str, str, str, int | None]:
+    if len(values) not in (3, 4):
+        raise SystemExit(f'--candidate takes NAME CONFIG CKPT [TASK], got {values}')
+    if len(values) == 4 and not values[3].isdigit():
+        raise SystemExit(f'--candidate {values[0]}: TASK must be an owner id, got {values[3]!r}')
+    return values[0], values[1], values[2], int(values[3]) if len(values) == 4 else None
 
 
 def first_samples(config: str, count: int) -> Tensor:
@@ -50,8 +61,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('target_config')
     parser.add_argument('target_checkpoint')
-    parser.add_argument('--candidate', nargs=3, action='append', required=True,
-                        metavar=('NAME', 'CONFIG', 'CKPT'), help='repeat for each candidate')
+    parser.add_argument('--candidate', nargs='+', action='append', required=True,
+                        metavar='NAME CONFIG CKPT [TASK]', help='repeat for each candidate')
+    parser.add_argument('--target-task', type=int, help='owner id of the target, if shared')
     parser.add_argument('--data-config', help='config whose val dataset gives the samples '
                         '(default: the target config)')
     parser.add_argument('--target-name', help='default: the target config file stem')
@@ -65,22 +77,26 @@ def main() -> None:
     parser.add_argument('--out-dir', required=True)
     args = parser.parse_args()
     target_name = args.target_name or osp.splitext(osp.basename(args.target_config))[0]
-    names = [name for name, _, _ in args.candidate]
+    specs = [parse_candidate(values) for values in args.candidate]
+    names = [spec[0] for spec in specs]
     if len(set(names)) != len(names):
         raise ValueError(f'--candidate names must be unique, got {names}')
 
-    target = build(args.target_config, args.target_checkpoint)
+    target, _ = build(args.target_config, args.target_checkpoint, args.target_task)
     samples = first_samples(args.data_config or args.target_config, args.num_samples)
     pairs = search_profiling_inputs(target, samples, args.num_pairs, args.steps, args.step_size,
                                     args.seed)
-    candidates = {name: build(config, ckpt) for name, config, ckpt in args.candidate}
+    candidates, tasks = {}, {}
+    for name, config, ckpt, task in specs:
+        candidates[name], tasks[name] = build(config, ckpt, task)
     chosen, scores = select_backbone(target, candidates, pairs, args.metric, args.choose)
 
     rows = ['candidate,similarity'] + [f'{name},{score:.6f}' for name, score in scores.items()]
     atomic_write_text(osp.join(args.out_dir, 'scores.csv'), '\n'.join(rows) + '\n')
     atomic_write_json(osp.join(args.out_dir, 'selection.json'), dict(
         target=target_name, selected=chosen, choose=args.choose, metric=args.metric,
-        seed=args.seed, num_pairs=args.num_pairs, steps=args.steps, scores=scores))
+        seed=args.seed, num_pairs=args.num_pairs, steps=args.steps, scores=scores,
+        checkpoints={name: ckpt for name, _, ckpt, _ in specs}, tasks=tasks))
     print(f'Selected backbone for target {target_name} = {chosen}')
 
 

@@ -11,7 +11,7 @@ import mm_cl_addon.engine.hooks.packnet_hook  # noqa: F401  (registers PackNetHo
 from mm_cl_addon.compat import load_checkpoint
 from mm_cl_addon.continual import TaskHookMixin
 from mm_cl_addon.engine.hooks.packnet_hook import PackNetHook
-from mm_cl_addon.models.layers.owner_masks import OWNER_BUFFER, masked_for_task, owner_of
+from mm_cl_addon.models.layers.owner_masks import OWNER_BUFFER, owner_of
 from tests.conftest import REPO, small_digits_config
 
 TASKS = ((0, 1), (2, 3), (4, 5))
@@ -44,13 +44,14 @@ class Probe(TaskHookMixin, Hook):
         for seen in range(task_id + 1):
             batch = next(iter(runner.val_loop.task_loaders[seen]))
             data = model.data_preprocessor(batch, False)
-            with masked_for_task(self.packnet.modules, seen + 1):
-                feats = model.extract_feat(data['inputs'])
-                logits = model.head.routed_logits(feats, data['data_samples'])
+            self.packnet.before_val_task(runner, seen)  # masks (and per-task tensors)
+            feats = model.extract_feat(data['inputs'])
+            logits = model.head.routed_logits(feats, data['data_samples'])
+            self.packnet.after_val_task(runner, seen, {})
             self.logits.setdefault(seen, []).append(logits)
 
 
-def _config(work_dir: Path, optimizer: dict) -> Config:
+def _config(work_dir: Path, optimizer: dict, other_params: str = 'frozen') -> Config:
     cfg = small_digits_config(work_dir, tasks=TASKS, widths=(8, 16))
     task_il = Config.fromfile(str(REPO / 'configs/continual/finetune_cnn_split-digits_task-il.py'))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -59,12 +60,12 @@ def _config(work_dir: Path, optimizer: dict) -> Config:
                           in_channels=16)
     cfg.optim_wrapper = dict(optimizer=optimizer)
     cfg.custom_hooks = [dict(type='PackNetHook', prune_ratio=RATIO, retrain_epochs=1,
-                             prefixes=['backbone'])]
+                             prefixes=['backbone'], other_params=other_params)]
     return cfg
 
 
-def _run(tmp_path: Path, optimizer: dict):
-    runner = Runner.from_cfg(_config(tmp_path / 'work', optimizer))
+def _run(tmp_path: Path, optimizer: dict, other_params: str = 'frozen'):
+    runner = Runner.from_cfg(_config(tmp_path / 'work', optimizer, other_params))
     packnet = next(h for h in runner.hooks if isinstance(h, PackNetHook))
     probe = Probe(packnet)
     runner.register_hook(probe)
@@ -72,9 +73,10 @@ def _run(tmp_path: Path, optimizer: dict):
     return runner, packnet, probe
 
 
-@pytest.mark.parametrize('optimizer', ['sgd', 'adamw'])
-def test_old_task_logits_are_bit_identical(tmp_path, optimizer):
-    runner, packnet, probe = _run(tmp_path, OPTIMIZERS[optimizer])
+@pytest.mark.parametrize('optimizer,other_params',
+                         [('sgd', 'frozen'), ('adamw', 'frozen'), ('sgd', 'per_task')])
+def test_old_task_logits_are_bit_identical(tmp_path, optimizer, other_params):
+    runner, packnet, probe = _run(tmp_path, OPTIMIZERS[optimizer], other_params)
     for seen, history in probe.logits.items():
         assert len(history) == len(TASKS) - seen
         for later in history[1:]:
@@ -98,9 +100,10 @@ def test_old_task_logits_are_bit_identical(tmp_path, optimizer):
     assert int(owner_of(packnet.modules['backbone.stages.0.0']).max()) == len(TASKS)
 
 
-def test_resume_mid_sequence_rebuilds_the_hook_state(tmp_path):
-    runner, _, _ = _run(tmp_path, OPTIMIZERS['sgd'])
-    cfg = _config(tmp_path / 'resumed', OPTIMIZERS['sgd'])
+@pytest.mark.parametrize('other_params', ['frozen', 'per_task'])
+def test_resume_mid_sequence_rebuilds_the_hook_state(tmp_path, other_params):
+    runner, packnet, _ = _run(tmp_path, OPTIMIZERS['sgd'], other_params)
+    cfg = _config(tmp_path / 'resumed', OPTIMIZERS['sgd'], other_params)
     cfg.resume = True
     cfg.load_from = str(Path(runner.work_dir) / 'epoch_3.pth')  # task 2 trained, not pruned
     resumed = Runner.from_cfg(cfg)
@@ -108,6 +111,7 @@ def test_resume_mid_sequence_rebuilds_the_hook_state(tmp_path):
     expected = runner.model.state_dict()
     for key, value in resumed.model.state_dict().items():
         assert torch.equal(value, expected[key]), key
+    assert resumed.train_loop.accuracy_rows == runner.train_loop.accuracy_rows
 
 
 def test_arguments_are_checked():
@@ -117,5 +121,15 @@ def test_arguments_are_checked():
         PackNetHook(prune_ratio=0.5, retrain_epochs=-1)
     with pytest.raises(ValueError, match="other_params='shared'"):
         PackNetHook(prune_ratio=0.5, other_params='shared')
-    with pytest.raises(NotImplementedError, match='per_task'):
-        PackNetHook(prune_ratio=0.5, other_params='per_task')
+
+
+def test_per_task_mode_trains_and_keeps_each_tasks_batchnorm(tmp_path):
+    _, packnet, _ = _run(tmp_path, OPTIMIZERS['sgd'], 'per_task')
+    snapshots = packnet.per_task.snapshots
+    assert sorted(snapshots) == [1, 2, 3]
+    assert 'backbone.stages.0.2.running_mean' in snapshots[1]
+    assert not any(name.endswith(('.weight', OWNER_BUFFER)) and 'stages.0.0' in name
+                   for name in snapshots[1])
+    for name in ('backbone.stages.0.2.weight', 'backbone.stages.0.2.running_mean',
+                 'backbone.stages.0.0.bias'):
+        assert not torch.equal(snapshots[1][name], snapshots[3][name]), name

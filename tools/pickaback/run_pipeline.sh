@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Pick-a-back on Split-Digits (or Split-CIFAR-100), all five steps:
+#   1. a baseline per task, trained from scratch; its validation accuracy is the task's goal
+#   2. each candidate backbone task trained with CPG and compacted by gradual pruning
+#   3. each candidate's pruning ratio chosen (highest within the allowed loss of its goal)
+#   4. the candidate most similar to the target's baseline chosen by ModelDiff
+#   5. the target task trained with CPG on the chosen backbone (picking, growing, compacting)
+#
+# usage: tools/pickaback/run_pipeline.sh WORK_DIR [TARGET [CANDIDATE ...]]
+#   TARGET: a task number (default: the last task); CANDIDATES: default every other task.
+#   Split-Digits: tasks 1..5, task t holds digits 2t-2 and 2t-1. Split-CIFAR-100 (SUITE=cifar100,
+#   data in data/cifar100): tasks 1..20, the superclasses in coarse-label order.
+# Environment: SUITE (digits or cifar100, default digits), EPOCHS (epochs per task, default
+#   the config's), PYTHON (default python), ALLOWED_ACC_LOSS (default the config's).
+# A step whose output exists is skipped, so an interrupted pipeline resumes where it stopped.
+set -euo pipefail
+
+if [[ $# -lt 1 ]]; then
+    sed -n '2,17p' "$0" >&2
+    exit 2
+fi
+SUITE=${SUITE:-digits}
+case $SUITE in
+    digits) NUM_TASKS=5; FAMILY=cnn_split-digits
+            VAL_ARGS=(--cfg-options test_dataloader.dataset.dataset.split=val) ;;
+    cifar100) NUM_TASKS=20; FAMILY=resnet18_split-cifar100
+              VAL_ARGS=() ;;  # CIFAR has no validation split: its test split serves
+    *) echo "run_pipeline.sh: SUITE='$SUITE' is not digits or cifar100" >&2; exit 2 ;;
+esac
+WORK_DIR=$(mkdir -p "$1" && cd "$1" && pwd)
+TARGET=${2:-$NUM_TASKS}
+shift $(( $# > 1 ? 2 : 1 ))
+CANDIDATES=("$@")
+if [[ ${#CANDIDATES[@]} -eq 0 ]]; then
+    for (( task = 1; task <= NUM_TASKS; task++ )); do
+        [[ $task != "$TARGET" ]] && CANDIDATES+=("$task")
+    done
+fi
+for task in "$TARGET" "${CANDIDATES[@]}"; do
+    if ! [[ $task =~ ^[0-9]+$ ]] || (( task < 1 || task > NUM_TASKS )); then
+        echo "run_pipeline.sh: task '$task' is not a $SUITE task number 1..$NUM_TASKS" >&2
+        exit 2
+    fi
+done
+PYTHON=${PYTHON:-python}
+HOOK_ARGS=()
+[[ -n ${ALLOWED_ACC_LOSS:-} ]] && HOOK_ARGS+=("custom_hooks.0.allowed_acc_loss=$ALLOWED_ACC_LOSS")
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore::UserWarning}  # mmcv-lite / pkg_resources notices
+CONFIGS="$WORK_DIR/configs"
+mkdir -p "$CONFIGS" "$WORK_DIR/baseline" "$WORK_DIR/backbone" "$WORK_DIR/target"
+cd "$REPO"
+
+task_classes() {  # task_classes TASK: its class list, as a Python literal
+    if [[ $SUITE == digits ]]; then
+        echo "[$(( 2 * $1 - 2 )), $(( 2 * $1 - 1 ))]"
+    else
+        "$PYTHON" -c 'import sys; from mmengine.config import Config; print(Config.fromfile(sys.argv[1]).superclasses[int(sys.argv[2]) - 1])' \
+            configs/_base_/datasets/cifar100_superclasses.py "$1"
+    fi
+}
+
+# child_config NAME STEP TASK: configs/pickaback/STEP_FAMILY.py restricted to one task.
+child_config() {
+    {
+        echo "_base_ = ['$REPO/configs/pickaback/$2_$FAMILY.py']"
+        echo "tasks = [$(task_classes "$3")]"
+        echo "train_dataloader = dict(dataset=dict(tasks=tasks))"
+        echo "val_dataloader = dict(dataset=dict(tasks=tasks))"
+        echo "test_dataloader = dict(dataset=dict(tasks=tasks))"
+        echo "model = dict(head=dict(task_classes=tasks))"
+        [[ -n ${EPOCHS:-} ]] && echo "train_cfg = dict(epochs_per_task=$EPOCHS)"
+        true
+    } > "$CONFIGS/$1.py"
+}
+
+json_field() {  # json_field FILE KEY
+    "$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+}
+
+echo "== 1. baselines: tasks $TARGET ${CANDIDATES[*]}"
+for task in "$TARGET" "${CANDIDATES[@]}"; do
+    out="$WORK_DIR/baseline/task$task"
+    child_config "baseline_task$task" baseline "$task"
+    if [[ ! -f "$out/last_checkpoint" ]]; then
+        "$PYTHON" tools/train.py "$CONFIGS/baseline_task$task.py" --work-dir "$out" > "$out.log" 2>&1
+    fi
+    if [[ ! -f "$out/val_metrics.json" ]]; then
+        # The goal is measured on the validation split, the split CPG's ratio records use.
+        "$PYTHON" tools/test.py "$CONFIGS/baseline_task$task.py" "$(cat "$out/last_checkpoint")" \
+            --work-dir "$out" --out "$out/val_metrics.json" \
+            "${VAL_ARGS[@]}" >> "$out.log" 2>&1
+    fi
+    echo "task $task baseline: $(json_field "$out/val_metrics.json" task0/accuracy/top1)%"
+done
+
+echo "== 2-3. candidate backbones trained with CPG, pruning ratio chosen"
+CANDIDATE_ARGS=()
+for task in "${CANDIDATES[@]}"; do
+    out="$WORK_DIR/backbone/task$task"
+    child_config "backbone_task$task" cpg_backbone "$task"
+    if [[ ! -f "$out/cpg/task1/choice.json" ]]; then
+        "$PYTHON" tools/train.py "$CONFIGS/backbone_task$task.py" --work-dir "$out" \
+            --cfg-options "custom_hooks.0.baseline_metrics=$WORK_DIR/baseline/task$task/val_metrics.json" \
+            "${HOOK_ARGS[@]}" > "$out.log" 2>&1
+    fi
+    if [[ ! -f "$out/choice.json" ]]; then
+        "$PYTHON" tools/pickaback/select_pruning_ratio.py "$out/cpg/task1/ratios.json" \
+            --baseline "$WORK_DIR/baseline/task$task/val_metrics.json" \
+            --baseline-key task0/accuracy/top1 --allowed-acc-loss "$(json_field "$out/cpg/task1/choice.json" allowed_acc_loss)" \
+            --out "$out/choice.json" > /dev/null
+    fi
+    echo "task $task keeps pruning ratio $(json_field "$out/choice.json" ratio)"
+    CANDIDATE_ARGS+=(--candidate "task$task" "$CONFIGS/backbone_task$task.py"
+                     "$(json_field "$out/choice.json" checkpoint)" 1)
+done
+
+echo "== 4. backbone selection (ModelDiff) for target task $TARGET"
+SELECTION="$WORK_DIR/selection"
+if [[ ! -f "$SELECTION/selection.json" ]]; then
+    "$PYTHON" tools/pickaback/find_backbone.py "$CONFIGS/baseline_task$TARGET.py" \
+        "$(cat "$WORK_DIR/baseline/task$TARGET/last_checkpoint")" "${CANDIDATE_ARGS[@]}" \
+        --target-name "task$TARGET" --num-samples 64 --num-pairs 32 --out-dir "$SELECTION"
+fi
+SELECTED=$(json_field "$SELECTION/selection.json" selected)
+BACKBONE=$("$PYTHON" -c 'import json, sys; s = json.load(open(sys.argv[1])); print(s["checkpoints"][s["selected"]])' "$SELECTION/selection.json")
+echo "backbone for task $TARGET: $SELECTED ($BACKBONE)"
+
+echo "== 5. target task $TARGET trained with CPG on $SELECTED"
+out="$WORK_DIR/target/task$TARGET"
+child_config "target_task$TARGET" cpg_target "$TARGET"
+if [[ ! -f "$out/continual_accuracy.json" ]]; then
+    "$PYTHON" tools/train.py "$CONFIGS/target_task$TARGET.py" --work-dir "$out" \
+        --cfg-options "load_from=$BACKBONE" \
+        "custom_hooks.0.baseline_metrics=$WORK_DIR/baseline/task$TARGET/val_metrics.json" \
+        "${HOOK_ARGS[@]}" > "$out.log" 2>&1
+fi
+echo "target task $TARGET: $(cat "$out"/cpg/task*/choice.json)"
