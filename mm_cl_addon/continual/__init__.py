@@ -1,5 +1,7 @@
 """The continual-learning core: task splits, loops, task hooks and metrics."""
+from .buffer_dataset import ReplayBufferDataset, buffer_dataset_cfg
 from .eval_loop import ContinualTestLoop, ContinualValLoop
+from .gdumb_buffer import GDumbBuffer
 from .metrics import (
                       average_accuracy,
                       average_forgetting,
@@ -7,13 +9,14 @@ from .metrics import (
                       forward_transfer,
                       summarize,
 )
-from .replay_buffer import ReplayBuffer
+from .replay_buffer import RandomReplacementBuffer, ReplayBuffer
 from .task_hook import TaskHookMixin
 from .task_split import Task, TaskSplitDataset, TaskSubset, plan_tasks
 from .train_loop import ContinualTrainLoop, Phase
 
 __all__ = [
-    'ContinualTestLoop', 'ContinualTrainLoop', 'ContinualValLoop', 'Phase', 'ReplayBuffer', 'Task',
+    'ContinualTestLoop', 'ContinualTrainLoop', 'ContinualValLoop', 'GDumbBuffer', 'Phase',
+    'RandomReplacementBuffer', 'ReplayBuffer', 'ReplayBufferDataset', 'Task',
     'TaskHookMixin', 'TaskSplitDataset', 'TaskSubset', 'average_accuracy', 'average_forgetting',
-    'backward_transfer', 'forward_transfer', 'plan_tasks', 'summarize'
+    'backward_transfer', 'buffer_dataset_cfg', 'forward_transfer', 'plan_tasks', 'summarize'
 ]

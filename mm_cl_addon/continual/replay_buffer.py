@@ -9,6 +9,14 @@ from mmpretrain.structures import DataSample
 NO_TASK = -1  # stored task id of a sample whose metainfo has none
 
 
+def stored_data_sample(label: torch.Tensor, task_id: int) -> DataSample:
+    """A fresh ``DataSample`` for a stored sample, so that models cannot alter the store."""
+    sample = DataSample().set_gt_label(label.clone())
+    if task_id != NO_TASK:
+        sample.set_metainfo(dict(task_id=task_id))
+    return sample
+
+
 class ReplayBuffer:
     """Keeps a uniform random subset of every sample seen (Vitter's algorithm R).
 
@@ -48,12 +56,18 @@ class ReplayBuffer:
                              f'{len(data_samples)} data_samples')
         for image, sample in zip(inputs, data_samples):
             self.seen += 1
-            slot = len(self) if len(self) < self.capacity else int(
-                torch.randint(self.seen, (1,), generator=self.generator))
-            if slot < self.capacity:
+            slot = self._slot(sample)
+            if slot is not None:
                 self._put(slot, image.detach().to('cpu', copy=True),
                           sample.gt_label.detach().to('cpu', copy=True),
                           int(sample.metainfo.get('task_id', NO_TASK)))
+
+    def _slot(self, sample: DataSample) -> int | None:
+        """The slot of the ``seen``-th sample, None to drop it (the reservoir rule)."""
+        if len(self) < self.capacity:
+            return len(self)
+        slot = int(torch.randint(self.seen, (1,), generator=self.generator))
+        return slot if slot < self.capacity else None
 
     def _put(self, slot: int, image: torch.Tensor, label: torch.Tensor, task_id: int) -> None:
         """Fill slot ``slot``: a new one at the end, or replace a stored sample."""
@@ -75,10 +89,7 @@ class ReplayBuffer:
         return inputs, [self._data_sample(i) for i in picks]
 
     def _data_sample(self, index: int) -> DataSample:
-        sample = DataSample().set_gt_label(self.labels[index].clone())
-        if self.task_ids[index] != NO_TASK:
-            sample.set_metainfo(dict(task_id=self.task_ids[index]))
-        return sample
+        return stored_data_sample(self.labels[index], self.task_ids[index])
 
     def state_dict(self) -> dict:
         """Contents and generator state as tensors, ints and lists (weights-only loadable)."""
@@ -97,3 +108,38 @@ class ReplayBuffer:
         self.inputs = list(state['inputs'].unbind(0)) if state['task_ids'] else []
         self.labels = list(state['labels'])
         self.task_ids = [int(task) for task in state['task_ids']]
+
+
+class RandomReplacementBuffer(ReplayBuffer):
+    """The 'ER-random' memory of the Memory Head paper's public code: random replacement.
+
+    Free slots are filled first, as in the reservoir; once the buffer is full,
+    every new sample is kept with a fixed probability ``replace_prob`` (a coin
+    flip, 1/2 in that code) in a uniformly chosen slot. Unlike the reservoir,
+    whose admission probability ``capacity / n`` falls as the stream grows so
+    that the buffer stays a uniform sample of everything seen, a stored sample
+    here survives each admission with probability ``1 - 1/capacity``: the
+    buffer is uniform over slots but its content is biased towards recent
+    samples, and old tasks fade out geometrically. (That code draws distinct
+    slots within one batch; here samples are placed one at a time, so a late
+    sample of a batch may replace an earlier one of the same batch.)
+
+    Args:
+        capacity: most samples kept, >= 1.
+        seed: seed of the buffer's generator.
+        replace_prob: probability that a sample enters a full buffer, in (0, 1].
+    """
+
+    def __init__(self, capacity: int, seed: int = 0, replace_prob: float = 0.5) -> None:
+        super().__init__(capacity, seed=seed)
+        if not 0 < replace_prob <= 1:
+            raise ValueError(f'RandomReplacementBuffer: replace_prob={replace_prob!r} must be '
+                             'in (0, 1]')
+        self.replace_prob = float(replace_prob)
+
+    def _slot(self, sample: DataSample) -> int | None:
+        if len(self) < self.capacity:
+            return len(self)
+        if float(torch.rand((), generator=self.generator)) >= self.replace_prob:
+            return None
+        return int(torch.randint(self.capacity, (1,), generator=self.generator))

@@ -26,12 +26,22 @@ class Phase:
 
     ``length`` counts epochs (``epochs_per_task`` mode) or iterations
     (``iters_per_task`` mode); ``param_scheduler`` is a scheduler config, or
-    None for the loop's own (the config's ``param_scheduler``).
+    None for the loop's own (the config's ``param_scheduler``); ``dataset`` is
+    a data set config (``DATASETS``) to train on instead of the task's data,
+    or None for the task's.
     """
 
     name: str
     length: int
     param_scheduler: Any = None
+    dataset: Any = None
+
+    def state_dict(self) -> dict:
+        """The phase as plain data; ``dataset`` only when set, as before it existed."""
+        state = asdict(self)
+        if state['dataset'] is None:
+            del state['dataset']
+        return state
 
 
 def build_task_split(dataloader_cfg: Any, owner: str) -> TaskSplitDataset:
@@ -160,11 +170,17 @@ class ContinualTrainLoop(BaseLoop):
             self.task_lengths[self.task_id] if self.task_id < self.split.num_tasks else 0)
         return sum(self.task_lengths[:self.task_id]) + self._extra_done + current + later
 
-    def add_phase(self, name: str, length: int, param_scheduler: Any = None) -> None:
+    def add_phase(self, name: str, length: int, param_scheduler: Any = None,
+                  dataset: dict | None = None) -> None:
         """Append a phase to the current task (call it from a task hook).
 
         ``length`` is in epochs or iterations, as the loop's mode; the phase
         restarts the schedules (``param_scheduler`` config, or the loop's).
+        ``dataset``, a data set config, makes the phase train on that data
+        (e.g. a replay buffer's ``ReplayBufferDataset``) with the loop's
+        dataloader settings. The config is saved with the loop state and
+        rebuilt on resume, so it must hold plain data (numbers, strings,
+        tensors, lists and dicts), not a built data set.
         """
         if not self.phases:
             raise RuntimeError('ContinualTrainLoop.add_phase: no task is running; call it from '
@@ -174,7 +190,11 @@ class ContinualTrainLoop(BaseLoop):
         if any(phase.name == name for phase in self.phases):
             raise ValueError(f'ContinualTrainLoop.add_phase: task {self.task_id} already has a '
                              f'phase named {name!r}')
-        self.phases.append(Phase(name, int(length), _to_builtin(param_scheduler)))
+        if dataset is not None and not (isinstance(dataset, dict) and 'type' in dataset):
+            raise TypeError(f'ContinualTrainLoop.add_phase: dataset must be a data set config '
+                            f"dict with a 'type', got {type(dataset).__name__}")
+        self.phases.append(Phase(name, int(length), _to_builtin(param_scheduler),
+                                 _to_builtin(dataset)))
 
     # --------------------------------------------------------------- training
     def run(self) -> torch.nn.Module:
@@ -206,9 +226,18 @@ class ContinualTrainLoop(BaseLoop):
                                 f'{len(self.dataloader.dataset)} samples')
         self.runner.call_hook('before_task', task_id=self.task_id)
 
+    def _phase_loader(self, phase: Phase | None) -> DataLoader:
+        """A loader over the phase's own data set, or over the current task's."""
+        dataset = (self.split.task_subset(self.task_id) if phase is None or phase.dataset is None
+                   else DATASETS.build(copy.deepcopy(phase.dataset)))
+        return build_task_loader(self.runner, self._dataloader_cfg, dataset)
+
     def _run_phase(self, phase: Phase) -> None:
         runner = self.runner
         if self.phase_progress == 0:
+            previous = self.phases[self.phase_index - 1] if self.phase_index else phase
+            if phase.dataset is not None or previous.dataset is not None:
+                self.dataloader = self._phase_loader(phase)
             runner.call_hook('before_phase', task_id=self.task_id, phase=phase.name)
             self._restart_schedules(phase)
         while self.phase_progress < phase.length and not self.stop_training:
@@ -239,7 +268,10 @@ class ContinualTrainLoop(BaseLoop):
         per_unit = len(self.dataloader) if self.by_epoch else 1
         self._max_iters = self._iter + remaining * per_unit
         runner.logger.info(f'Task {self.task_id + 1}, phase {phase.name!r}: '
-                           f'{phase.length} {"epochs" if self.by_epoch else "iterations"}')
+                           f'{phase.length} {"epochs" if self.by_epoch else "iterations"}'
+                           + ('' if phase.dataset is None else
+                              f' on {phase.dataset["type"]} ({len(self.dataloader.dataset)} '
+                              'samples)'))
 
     def rebuild_schedulers(self) -> None:
         """Build the current phase's schedulers over the current optimizer.
@@ -323,7 +355,7 @@ class ContinualTrainLoop(BaseLoop):
         """Loop state for checkpoints: only numbers, strings, tensors and containers."""
         return dict(task_id=self.task_id, phase_index=self.phase_index,
                     phase_progress=self.phase_progress, extra_done=self._extra_done,
-                    phases=[asdict(phase) for phase in self.phases],
+                    phases=[phase.state_dict() for phase in self.phases],
                     accuracy_rows=[list(row) for row in self.accuracy_rows],
                     rng=capture_rng_state())
 
@@ -337,9 +369,9 @@ class ContinualTrainLoop(BaseLoop):
         self.accuracy_rows = [list(row) for row in state['accuracy_rows']]
         if self.task_id >= self.split.num_tasks:
             return
-        self.dataloader = build_task_loader(self.runner, self._dataloader_cfg,
-                                            self.split.task_subset(self.task_id))
-        if self.phases and self.phase_index < len(self.phases):
+        current = self.phases[self.phase_index] if self.phase_index < len(self.phases) else None
+        self.dataloader = self._phase_loader(current)
+        if current is not None:
             self.rebuild_schedulers()
             if not self.by_epoch and self.phase_progress % len(self.dataloader):
                 self._resumed_rng = state['rng']

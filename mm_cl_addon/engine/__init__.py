@@ -1,5 +1,5 @@
-"""Runner-side parts: hooks, and what tools/train.py and tools/test.py do to a config."""
-from . import hooks
+"""Runner-side parts: hooks, optimizer wrappers, and the tools' config handling."""
+from . import hooks, optim
 from .cli import (
     add_common_arguments,
     apply_dataloader_defaults,
@@ -10,5 +10,5 @@ from .cli import (
     parse_tool_args,
 )
 
-__all__ = ['hooks', 'add_common_arguments', 'apply_dataloader_defaults', 'build_runner',
+__all__ = ['hooks', 'optim', 'add_common_arguments', 'apply_dataloader_defaults', 'build_runner',
            'merge_test_args', 'merge_train_args', 'misspelled_runner_keys', 'parse_tool_args']

@@ -1,8 +1,12 @@
 """Hooks (registered in mmpretrain's HOOKS)."""
+from .agem_hook import AGEMHook
 from .cpg_hook import CPGHook
+from .gdumb_hook import GDumbHook
 from .memory_key_hook import MemoryKeyUpdateHook
+from .mir_hook import MIRHook
 from .packnet_hook import PackNetHook
 from .reference_model_hook import ReferenceModelHook
 from .replay_hook import ReplayHook
 
-__all__ = ['CPGHook', 'MemoryKeyUpdateHook', 'PackNetHook', 'ReferenceModelHook', 'ReplayHook']
+__all__ = ['AGEMHook', 'CPGHook', 'GDumbHook', 'MIRHook', 'MemoryKeyUpdateHook', 'PackNetHook',
+           'ReferenceModelHook', 'ReplayHook']
