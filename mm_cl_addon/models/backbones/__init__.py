@@ -1,5 +1,6 @@
 """Backbones (registered in mmpretrain's MODELS)."""
 from .flatten import Flatten
+from .perceiver_io import PerceiverIOBackbone
 from .small_convnet import SmallConvNet
 
-__all__ = ['Flatten', 'SmallConvNet']
+__all__ = ['Flatten', 'PerceiverIOBackbone', 'SmallConvNet']

@@ -1,0 +1,201 @@
+"""A multimodal Perceiver IO backbone with one key/value input projection per modality.
+
+Built on ``perceiver_pytorch.PerceiverIO`` (0.11): its encoder is one cross-attention
+block whose context LayerNorm and ``to_kv`` projection are shared by every input
+token. MM-Pick-a-back transfers a modality's key/value projection between models,
+so here each modality gets its own LayerNorm and ``to_kv``: the two modules are
+swapped for :class:`ModalityLayerNorm` and :class:`ModalityLinear`, which route each
+token by a per-token modality index that the backbone sets before every forward.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmpretrain.registry import MODELS
+from perceiver_pytorch import PerceiverIO
+from torch import nn
+
+MODALITIES = ('image', 'text')
+NUM_BYTES = 256  # UTF-8 byte values; padding is masked out, so no extra token is needed
+
+
+class ModalityIndex:
+    """The per-token modality index of the batch being encoded, shared by the routed modules."""
+
+    def __init__(self) -> None:
+        self.value: torch.Tensor | None = None
+
+    def get(self) -> torch.Tensor:
+        if self.value is None:
+            raise RuntimeError('no modality index set: call the backbone, not its encoder')
+        return self.value
+
+
+class ModalityLayerNorm(nn.Module):
+    """One ``nn.LayerNorm`` per modality; token t uses its modality's."""
+
+    def __init__(self, dim: int, modalities: Sequence[str], index: ModalityIndex) -> None:
+        super().__init__()
+        self.norms = nn.ModuleDict({name: nn.LayerNorm(dim) for name in modalities})
+        self._index = index
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        index = self._index.get()
+        out = torch.empty_like(tokens)
+        for position, norm in enumerate(self.norms.values()):
+            chosen = index == position
+            out[chosen] = norm(tokens[chosen])
+        return out
+
+
+class ModalityLinear(nn.Module):
+    """One bias-free ``nn.Linear`` per modality (each maskable by PackNet/CPG); routed per token."""
+
+    def __init__(self, in_features: int, out_features: int, modalities: Sequence[str],
+                 index: ModalityIndex) -> None:
+        super().__init__()
+        self.linears = nn.ModuleDict({name: nn.Linear(in_features, out_features, bias=False)
+                                      for name in modalities})
+        self.out_features = out_features
+        self._index = index
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        index = self._index.get()
+        out = tokens.new_zeros(*tokens.shape[:-1], self.out_features)
+        for position, linear in enumerate(self.linears.values()):
+            chosen = index == position
+            out[chosen] = linear(tokens[chosen])
+        return out
+
+
+def fourier_position_features(height: int, width: int, num_bands: int,
+                              max_freq: float) -> torch.Tensor:
+    """[H*W, 2(2 num_bands + 1)]: sin/cos of each coordinate in [-1, 1] at num_bands
+    frequencies up to max_freq / 2, and the coordinate itself (Perceiver's encoding)."""
+    axes = [torch.linspace(-1.0, 1.0, size) for size in (height, width)]
+    grid = torch.stack(torch.meshgrid(*axes, indexing='ij'), dim=-1).reshape(-1, 2)
+    scales = torch.linspace(1.0, max_freq / 2, num_bands)
+    angles = grid.unsqueeze(-1) * scales * math.pi  # [HW, 2, bands]
+    features = torch.cat([angles.sin(), angles.cos(), grid.unsqueeze(-1)], dim=-1)
+    return features.reshape(grid.shape[0], -1)
+
+
+@MODELS.register_module()
+class PerceiverIOBackbone(BaseModule):
+    """Perceiver IO over image tokens, text tokens or both, for mmpretrain classifiers.
+
+    Inputs: an image batch ``[B, C, H, W]``, or a dict with ``'image'`` and/or
+    ``'text'`` (``[B, L]`` UTF-8 byte values) and ``'text_mask'`` (``[B, L]``, True
+    on real bytes). Image tokens are pixels with Fourier position features;
+    text tokens are byte embeddings plus learned positions (no tokenizer).
+    Both are zero-padded to ``token_dim``; a paired batch concatenates them.
+    Returns a one-element tuple: the output of a learned query cross-attending
+    to the latents (``output='query'``) or the mean latent (``'mean'``).
+
+    Args:
+        modalities: the modalities with their own key/value projection.
+        image_size: (H, W) of image inputs (sets the position features).
+        image_channels: C of image inputs.
+        text_max_bytes: longest text, in bytes.
+        text_dim: width of the byte embeddings.
+        num_freq_bands, max_freq: the Fourier position features.
+        depth, num_latents, latent_dim, cross_heads, latent_heads, cross_dim_head,
+        latent_dim_head: as ``perceiver_pytorch.PerceiverIO``.
+        output: ``'query'`` or ``'mean'``.
+    """
+
+    def __init__(self, modalities: Sequence[str] = MODALITIES, image_size: Sequence[int] = (16, 16),
+                 image_channels: int = 3, text_max_bytes: int = 64, text_dim: int = 32,
+                 num_freq_bands: int = 4, max_freq: float = 8.0, depth: int = 1,
+                 num_latents: int = 16, latent_dim: int = 64, cross_heads: int = 1,
+                 latent_heads: int = 4, cross_dim_head: int = 16, latent_dim_head: int = 16,
+                 output: str = 'query', init_cfg: dict | list | None = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        unknown = set(modalities) - set(MODALITIES)
+        if unknown or not modalities:
+            raise ValueError(f'PerceiverIOBackbone: modalities={list(modalities)!r} must be a '
+                             f'non-empty subset of {MODALITIES}')
+        if output not in ('query', 'mean'):
+            raise ValueError(f"PerceiverIOBackbone: output={output!r} is not 'query' or 'mean'")
+        self.modalities = list(modalities)
+        self.output = output
+        self.register_buffer('image_positions', fourier_position_features(
+            *image_size, num_freq_bands, max_freq), persistent=False)
+        image_dim = image_channels + self.image_positions.shape[1]
+        self.token_dim = max(image_dim if 'image' in self.modalities else 0,
+                             text_dim if 'text' in self.modalities else 0)
+        if 'text' in self.modalities:
+            self.byte_embedding = nn.Embedding(NUM_BYTES, text_dim)
+            self.text_positions = nn.Parameter(torch.randn(text_max_bytes, text_dim) * 0.02)
+        self.perceiver = PerceiverIO(
+            depth=depth, dim=self.token_dim, queries_dim=latent_dim, num_latents=num_latents,
+            latent_dim=latent_dim, cross_heads=cross_heads, latent_heads=latent_heads,
+            cross_dim_head=cross_dim_head, latent_dim_head=latent_dim_head)
+        self._modality_index = ModalityIndex()
+        encoder = self.perceiver.cross_attend_block.cross_attn
+        inner = encoder.fn.to_kv.out_features
+        encoder.norm_context = ModalityLayerNorm(self.token_dim, self.modalities,
+                                                 self._modality_index)
+        encoder.fn.to_kv = ModalityLinear(self.token_dim, inner, self.modalities,
+                                          self._modality_index)
+        if output == 'query':
+            self.query = nn.Parameter(torch.randn(1, latent_dim) * 0.02)
+        self.out_channels = [latent_dim]
+
+    # ----------------------------------------------------------------- tokens
+    def _pad(self, tokens: torch.Tensor) -> torch.Tensor:
+        return F.pad(tokens, (0, self.token_dim - tokens.shape[-1]))
+
+    def image_tokens(self, images: torch.Tensor) -> torch.Tensor:
+        """[B, C, H, W] -> [B, H*W, token_dim]: pixel values and position features."""
+        batch, _, height, width = images.shape
+        if height * width != self.image_positions.shape[0]:
+            raise ValueError(f'PerceiverIOBackbone: image of {height}x{width} does not match '
+                             f'image_size ({self.image_positions.shape[0]} positions)')
+        pixels = images.flatten(2).transpose(1, 2)
+        positions = self.image_positions.to(pixels.dtype).expand(batch, -1, -1)
+        return self._pad(torch.cat([pixels, positions], dim=-1))
+
+    def text_tokens(self, text: torch.Tensor) -> torch.Tensor:
+        """[B, L] byte values -> [B, L, token_dim]: byte embeddings plus learned positions."""
+        if text.shape[1] > self.text_positions.shape[0]:
+            raise ValueError(f'PerceiverIOBackbone: text of {text.shape[1]} bytes exceeds '
+                             f'text_max_bytes={self.text_positions.shape[0]}')
+        embedded = self.byte_embedding(text.long()) + self.text_positions[:text.shape[1]]
+        return self._pad(embedded)
+
+    def _context(self, inputs: torch.Tensor | Mapping) -> tuple[torch.Tensor, torch.Tensor,
+                                                               torch.Tensor]:
+        """Tokens, their modality index and their attention mask (True = attend)."""
+        if isinstance(inputs, torch.Tensor):
+            inputs = {'image': inputs}
+        parts, indices, masks = [], [], []
+        for name in self.modalities:
+            value = inputs.get(name)
+            if value is None:
+                continue
+            tokens = self.image_tokens(value) if name == 'image' else self.text_tokens(value)
+            mask = inputs.get('text_mask') if name == 'text' else None
+            if mask is None:
+                mask = torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
+            parts.append(tokens)
+            masks.append(mask.bool())
+            indices.append(torch.full(tokens.shape[:2], self.modalities.index(name),
+                                      dtype=torch.long, device=tokens.device))
+        if not parts:
+            raise ValueError(f'PerceiverIOBackbone: the inputs hold none of {self.modalities}')
+        return torch.cat(parts, 1), torch.cat(indices, 1), torch.cat(masks, 1)
+
+    def forward(self, inputs: torch.Tensor | Mapping) -> tuple[torch.Tensor]:
+        tokens, index, mask = self._context(inputs)
+        self._modality_index.value = index
+        try:
+            queries = self.query if self.output == 'query' else None
+            out = self.perceiver(tokens, mask=mask, queries=queries)
+        finally:
+            self._modality_index.value = None
+        return (out[:, 0] if self.output == 'query' else out.mean(dim=1),)
