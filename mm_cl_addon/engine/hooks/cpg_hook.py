@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import torch
@@ -127,6 +127,8 @@ class CPGHook(TaskOwnedWeightsHook):
         self.initial_owned: dict[str, int] = {}
         self.goal: float | None = None
         self.growths = 0
+        self._earlier: dict[str, torch.Tensor] = {}
+        self._earlier_values: dict[str, torch.Tensor] = {}
 
     # ------------------------------------------------------------------ setup
     def before_run(self, runner) -> None:
@@ -190,13 +192,23 @@ class CPGHook(TaskOwnedWeightsHook):
             record_picks(self.modules[name], self._task, binarize(mask.detach(),
                                                                   self.mask_threshold))
 
+    def refresh_held(self, names: Iterable[str] | None = None) -> None:
+        """Also cache where earlier tasks' weights are, and their true values."""
+        super().refresh_held(names)
+        for name in self.modules if names is None else names:
+            earlier = earlier_weights(owner_of(self.modules[name]), self._task)
+            self._earlier[name] = earlier
+            self._earlier_values[name] = torch.where(earlier, self._held[name], 0.0)
+
     def filter_grad(self, name: str, grad: torch.Tensor) -> torch.Tensor:
         """Also hand the mask its straight-through gradient."""
         mask = self.masks.get(name)
         if mask is not None:
-            mask_grad = straight_through_mask_grad(grad, self._held[name],
-                                                   owner_of(self.modules[name]), self._task)
-            mask.grad = mask_grad if mask.grad is None else mask.grad + mask_grad
+            mask_grad = straight_through_mask_grad(grad, self._earlier_values[name])
+            if mask.grad is None:
+                mask.grad = mask_grad
+            else:
+                mask.grad.add_(mask_grad)
         return super().filter_grad(name, grad)
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
@@ -216,8 +228,9 @@ class CPGHook(TaskOwnedWeightsHook):
             with torch.no_grad():
                 for name, mask in self.masks.items():
                     module = self.modules[name]
-                    module.weight.copy_(piggyback_weight(module.weight, owner_of(module), mask,
-                                                         self._task, self.mask_threshold))
+                    module.weight.copy_(piggyback_weight(
+                        module.weight, self._own[name], self._earlier[name], mask,
+                        self.mask_threshold))
 
     def _previous_stage(self, ratio: float) -> float:
         earlier = [r for r in self.sparsity_stages if r < ratio]
@@ -225,11 +238,14 @@ class CPGHook(TaskOwnedWeightsHook):
 
     def _prune_to(self, ratio: float) -> None:
         """Free weights until ``round(ratio * n)`` of the task's ``n`` at compaction start are."""
+        changed = []
         for name, module in self.modules.items():
             initial = self.initial_owned[name]
-            keep = initial - round(ratio * initial)
-            free_smallest(module, self._task, owned_count(module, self._task) - keep)
-        self.refresh_held()
+            excess = owned_count(module, self._task) - (initial - round(ratio * initial))
+            if excess > 0:
+                free_smallest(module, self._task, excess)
+                changed.append(name)
+        self.refresh_held(changed)
 
     # ----------------------------------------------------------- grow, compact
     def after_phase(self, runner, task_id: int, phase: str) -> None:

@@ -1,6 +1,7 @@
 """The shared machinery of PackNet and CPG: tasks owning disjoint weights of one network."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import ExitStack
 
 import torch
@@ -72,7 +73,7 @@ class TaskOwnedWeightsHook(TaskHookMixin, Hook):
         self.per_task: PerTaskTensors | None = None
         self._task = 0  # owner id being trained; 0 = none yet (rebuilt after a resume)
         self._held: dict[str, torch.Tensor] = {}  # restore values of masked weights
-        self._grad_keep: dict[str, torch.Tensor] = {}
+        self._own: dict[str, torch.Tensor] = {}  # where the current task owns the weight
         self._frozen: dict[str, tuple[nn.Parameter, torch.Tensor]] = {}
         self._norms: list[nn.Module] = []
         self._handles: list = []
@@ -157,12 +158,17 @@ class TaskOwnedWeightsHook(TaskHookMixin, Hook):
         self._norms = [module for name, module in model.named_modules()
                        if isinstance(module, _BatchNorm) and in_scope(name, self.prefixes)]
 
-    def refresh_held(self) -> None:
-        """Values outside the current task: earlier tasks' as they are now, free ones zero."""
-        for name, module in self.modules.items():
+    def refresh_held(self, names: Iterable[str] | None = None) -> None:
+        """Values outside the current task (earlier tasks' as they are now, free ones zero) and
+        the task's own entries, for the layers ``names`` (all by default).
+
+        Owners change only here, so the per-iteration work reuses these masks.
+        """
+        for name in self.modules if names is None else names:
+            module = self.modules[name]
             owner, weight = owner_of(module), module.weight.detach()
-            self._held[name] = torch.where(owner == 0, torch.zeros_like(weight), weight).clone()
-            self._grad_keep[name] = owner == self._task
+            self._held[name] = torch.where(owner == 0, 0.0, weight)
+            self._own[name] = owner == self._task
 
     def _grad_filter(self, name: str):
         def keep_own(grad: torch.Tensor) -> torch.Tensor:
@@ -171,7 +177,7 @@ class TaskOwnedWeightsHook(TaskHookMixin, Hook):
 
     def filter_grad(self, name: str, grad: torch.Tensor) -> torch.Tensor:
         """The gradient the optimizer sees: the current task's entries only."""
-        return torch.where(self._grad_keep[name], grad, torch.zeros_like(grad))
+        return torch.where(self._own[name], grad, 0.0)
 
     def ensure_task(self, runner) -> None:
         """Enter the loop's current task unless done (after a resume nothing has been)."""
@@ -189,8 +195,7 @@ class TaskOwnedWeightsHook(TaskHookMixin, Hook):
         """Undo what the optimizer did to weights the current task does not own."""
         with torch.no_grad():
             for name, module in self.modules.items():
-                own = owner_of(module) == self._task
-                module.weight.copy_(torch.where(own, module.weight, self._held[name]))
+                module.weight.copy_(torch.where(self._own[name], module.weight, self._held[name]))
             for param, value in self._frozen.values():
                 param.copy_(value)
 

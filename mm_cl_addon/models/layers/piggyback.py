@@ -20,19 +20,19 @@ def earlier_weights(owner: torch.Tensor, task: int) -> torch.Tensor:
     return (owner >= 1) & (owner < task)
 
 
-def piggyback_weight(weight: torch.Tensor, owner: torch.Tensor, mask: torch.Tensor, task: int,
-                     threshold: float) -> torch.Tensor:
-    """The weight task ``task`` trains with: its own entries, picked earlier ones, zeros else."""
-    picked = earlier_weights(owner, task) & binarize(mask, threshold)
-    return torch.where((owner == task) | picked, weight, torch.zeros_like(weight))
+def piggyback_weight(weight: torch.Tensor, own: torch.Tensor, earlier: torch.Tensor,
+                     mask: torch.Tensor, threshold: float) -> torch.Tensor:
+    """The weight a task trains with: its ``own`` entries, the ``earlier`` tasks' entries
+    its mask picks, zeros elsewhere (free weights and later tasks')."""
+    return torch.where(own | (earlier & binarize(mask, threshold)), weight, 0.0)
 
 
-def straight_through_mask_grad(weight_grad: torch.Tensor, weight: torch.Tensor,
-                               owner: torch.Tensor, task: int) -> torch.Tensor:
+def straight_through_mask_grad(weight_grad: torch.Tensor,
+                               earlier_values: torch.Tensor) -> torch.Tensor:
     """Gradient of the real mask: ``dL/dW_eff * W`` on earlier tasks' weights, 0 elsewhere.
 
-    ``weight`` holds the earlier tasks' true values (not the masked ones), as in
-    ``W_eff = W * binarize(m)`` with ``d binarize(m) / dm`` taken as 1.
+    ``earlier_values`` holds the earlier tasks' true weights (not the masked
+    ones) and zeros elsewhere, as in ``W_eff = W * binarize(m)`` with
+    ``d binarize(m) / dm`` taken as 1.
     """
-    scaled = weight_grad * weight
-    return torch.where(earlier_weights(owner, task), scaled, torch.zeros_like(scaled))
+    return weight_grad * earlier_values
