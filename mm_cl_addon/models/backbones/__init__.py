@@ -1,6 +1,7 @@
 """Backbones (registered in mmpretrain's MODELS)."""
+from .dery import DeRy
 from .flatten import Flatten
 from .perceiver_io import PerceiverIOBackbone
 from .small_convnet import SmallConvNet
 
-__all__ = ['Flatten', 'PerceiverIOBackbone', 'SmallConvNet']
+__all__ = ['DeRy', 'Flatten', 'PerceiverIOBackbone', 'SmallConvNet']

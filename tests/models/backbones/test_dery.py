@@ -1,0 +1,212 @@
+"""DeRy backbone: exact cuts, stitching adapters, freezing, errors and a training run."""
+import json
+
+import pytest
+import timm
+import torch
+from mmpretrain.registry import MODELS
+from torch import nn
+
+from mm_cl_addon.compat.checkpoint import load_checkpoint
+from mm_cl_addon.models import SmallConvNet
+from mm_cl_addon.models.backbones.dery import DeRy, Layout, SourceCuts, Stitch, make_stitch
+from tests.e2e.helpers import REPO, train
+
+RESNET = dict(name='resnet', library='timm', arch='resnet10t', kwargs=dict(num_classes=0))
+VIT_KWARGS = dict(img_size=32, patch_size=4, depth=4, embed_dim=48, num_heads=3, num_classes=0)
+VIT = dict(name='vit', library='timm', arch='vit_tiny_patch16_224', kwargs=VIT_KWARGS)
+SMALL = dict(name='small', library='mm_cl_addon', arch='SmallConvNet',
+             kwargs=dict(in_channels=3, widths=[16, 32]))
+
+
+def _saved(tmp_path, entry: dict, model: nn.Module) -> dict:
+    """The zoo entry with ``model``'s weights as its checkpoint (BN statistics made non-trivial)."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+    path = tmp_path / f'{entry["name"]}.pth'
+    torch.save(model.state_dict(), path)
+    return dict(entry, checkpoint=str(path))
+
+
+@pytest.mark.parametrize('cutter', ['fx', 'sequential'])
+def test_resnet_cut_in_three_reproduces_its_features(tmp_path, cutter):
+    torch.manual_seed(0)
+    source = timm.create_model('resnet10t', num_classes=0)
+    zoo = dict(models=[_saved(tmp_path, RESNET, source)])
+    dery = DeRy([['resnet', 0, 1], ['resnet', 1, 3], ['resnet', 3, 4]], zoo, stem='source',
+                input_size=(3, 32, 32), cutter=cutter).eval()
+    assert dery.cut_methods == [cutter] * 3
+    assert all(isinstance(s, nn.Identity) for s in dery.stitches)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        (features,) = dery(x)
+        expected = source.eval().forward_features(x)
+    torch.testing.assert_close(features, expected, atol=1e-6, rtol=0)
+
+
+def test_vit_cut_in_three_reproduces_its_pre_logits(tmp_path):
+    torch.manual_seed(0)
+    source = timm.create_model('vit_tiny_patch16_224', **VIT_KWARGS)
+    zoo = dict(models=[_saved(tmp_path, VIT, source)])
+    dery = DeRy([['vit', 0, 1], ['vit', 1, 2], ['vit', 2, 4]], zoo, stem='source',
+                input_size=(3, 32, 32)).eval()
+    assert all(isinstance(s, nn.Identity) for s in dery.stitches)
+    assert dery.out_layout == Layout('vit', 48, (8, 8), prefix=1)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        (features,) = dery(x)
+        expected = source.eval().forward_head(source.forward_features(x), pre_logits=True)
+    assert features.shape == (2, 48)
+    torch.testing.assert_close(features, expected, atol=1e-6, rtol=0)
+
+
+def test_sequential_cutter_refuses_a_vit_stem_but_cuts_its_blocks():
+    model = timm.create_model('vit_tiny_patch16_224', **VIT_KWARGS).eval()
+    cuts = SourceCuts(model, 'vit', (3, 32, 32), cutter='sequential')
+    with pytest.raises(ValueError, match=r"zoo model 'vit'.*cls_token"):
+        cuts.stem()
+    x = torch.randn(2, 65, 48)
+    with torch.no_grad():
+        torch.testing.assert_close(cuts.part(1, 3).eval()(x), model.blocks[1:3](x))
+
+
+@pytest.mark.parametrize('source, target, shape_in, shape_out', [
+    (Layout('cnn', 8, (8, 8)), Layout('cnn', 16, (4, 4)), (2, 8, 8, 8), (2, 16, 4, 4)),
+    (Layout('cnn', 8, (4, 4)), Layout('cnn', 8, (6, 6)), (2, 8, 4, 4), (2, 8, 6, 6)),
+    (Layout('cnn', 8, (8, 8)), Layout('vit', 12, (4, 4), 1), (2, 8, 8, 8), (2, 17, 12)),
+    (Layout('vit', 12, (4, 4), 1), Layout('vit', 20, (2, 2), 2), (2, 17, 12), (2, 6, 20)),
+    (Layout('vit', 12, (4, 4), 2), Layout('vit', 12, (4, 4), 1), (2, 18, 12), (2, 17, 12)),
+    (Layout('vit', 12, (4, 4), 1), Layout('cnn', 6, (8, 8)), (2, 17, 12), (2, 6, 8, 8)),
+])
+def test_stitches_produce_the_target_layout(source, target, shape_in, shape_out):
+    stitch = make_stitch(source, target)
+    assert isinstance(stitch, Stitch)
+    assert stitch(torch.randn(*shape_in)).shape == shape_out
+
+
+def test_matching_layouts_need_no_stitch_and_kept_tokens_pass_through():
+    layout = Layout('vit', 12, (4, 4), 1)
+    assert isinstance(make_stitch(layout, layout), nn.Identity)
+    x = torch.randn(2, 18, 12)
+    out = make_stitch(Layout('vit', 12, (4, 4), 2), layout)(x)
+    assert torch.equal(out, torch.cat([x[:, :1], x[:, 2:]], dim=1))
+
+
+def test_mixed_chain_uses_each_adapter_kind():
+    dery = DeRy([['resnet', 0, 2], ['vit', 1, 3], ['resnet', 3, 4]],
+                dict(models=[RESNET, VIT]), input_size=(3, 32, 32))
+    kinds = [(s.source.kind, s.target.kind) for s in dery.stitches[1:]]
+    assert kinds == [('cnn', 'vit'), ('vit', 'cnn')]
+    assert dery(torch.randn(2, 3, 32, 32))[0].shape == (2, 512, 1, 1)
+
+
+def test_frozen_parts_keep_weights_and_bn_statistics_through_a_training_step():
+    torch.manual_seed(0)
+    dery = DeRy([['resnet', 0, 2], ['small', 1, 2]], dict(models=[RESNET, SMALL]),
+                input_size=(3, 32, 32), freeze_blocks=True).train()
+    stitch = dery.stitches[1]
+    assert isinstance(stitch.proj[1], nn.BatchNorm2d) and stitch.proj[1].training
+    frozen = {k: v.clone() for k, v in dery.state_dict().items() if not k.startswith('stitches')}
+    stitch_before = {k: v.clone() for k, v in stitch.state_dict().items()}
+    optimizer = torch.optim.SGD([p for p in dery.parameters() if p.requires_grad], lr=0.1)
+    dery(torch.randn(4, 3, 32, 32))[0].pow(2).mean().backward()
+    optimizer.step()
+    assert all(torch.equal(v, dery.state_dict()[k]) for k, v in frozen.items())
+    assert any(not torch.equal(v, stitch.state_dict()[k]) for k, v in stitch_before.items())
+    assert not any(m.training for p in dery.parts for m in p.modules()
+                   if isinstance(m, nn.BatchNorm2d))
+
+
+def test_fresh_stem_is_reinitialised_and_trainable():
+    zoo = dict(models=[VIT])
+    source = DeRy([['vit', 0, 4]], zoo, input_size=(3, 32, 32), stem='source')
+    torch.manual_seed(1)
+    fresh = DeRy([['vit', 0, 4]], zoo, input_size=(3, 32, 32), stem='fresh')
+    assert all(p.requires_grad for p in fresh.stem.parameters())
+    assert not any(p.requires_grad for p in source.stem.parameters())
+    assert source.stem.state_dict().keys() == fresh.stem.state_dict().keys()
+    assert not torch.equal(source.stem.state_dict()['model.pos_embed'],
+                           fresh.stem.state_dict()['model.pos_embed'])
+
+
+class _Untraceable(nn.Module):
+    """Data-dependent control flow (no fx trace) and no block table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stages = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Conv2d(4, 4, 3, padding=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stages(x) if x.sum() > -1e9 else x
+
+
+def test_a_model_without_block_table_is_named():
+    with pytest.raises(ValueError, match=r"zoo model 'mystery' \(_Untraceable\).*no block table"):
+        SourceCuts(_Untraceable(), 'mystery', (3, 8, 8))
+
+
+def test_an_untraceable_model_with_blocks_falls_back_to_the_sequential_cutter():
+    cuts = SourceCuts(_Untraceable(), 'mystery', (3, 8, 8), blocks=['stages.0', 'stages.1'])
+    assert cuts.cutter.method == 'sequential'
+    with pytest.raises(ValueError, match=r"cannot cut zoo model 'mystery'.*fx: TraceError"):
+        SourceCuts(_Untraceable(), 'mystery', (3, 8, 8), blocks=['stages.0', 'stages.1'],
+                   cutter='fx')
+
+
+def test_bad_specs_and_zoo_entries_are_named(tmp_path):
+    zoo = dict(models=[SMALL])
+    with pytest.raises(ValueError, match=r"blocks\[0\].*\['small', 0\]"):
+        DeRy([['small', 0]], zoo, input_size=(3, 8, 8))
+    with pytest.raises(ValueError, match=r"zoo model 'small'.*\(1, 3\]"):
+        DeRy([['small', 1, 3]], zoo, input_size=(3, 8, 8))
+    with pytest.raises(ValueError, match='library must be one of'):
+        DeRy([['small', 0, 1]], dict(models=[dict(SMALL, library='keras')]))
+    with pytest.raises(FileNotFoundError, match='zoo manifest'):
+        DeRy([['small', 0, 1]], str(tmp_path / 'missing.yaml'))
+
+
+@pytest.mark.e2e
+def test_dery_digits_config_trains_with_zoo_checkpoints(tmp_path):
+    torch.manual_seed(0)
+    cnn = SmallConvNet(in_channels=1, widths=(16, 32))
+    vit = timm.create_model('vit_tiny_patch16_224', img_size=8, patch_size=2, in_chans=1,
+                            embed_dim=32, depth=2, num_heads=2, num_classes=0)
+    torch.save(cnn.state_dict(), tmp_path / 'cnn.pth')
+    torch.save({'state_dict': vit.state_dict()}, tmp_path / 'vit.pth')
+    manifest = {'models': [
+        dict(name='cnn', library='mm_cl_addon', arch='SmallConvNet', checkpoint='cnn.pth',
+             kwargs=dict(in_channels=1, widths=[16, 32])),
+        dict(name='vit', library='timm', arch='vit_tiny_patch16_224', checkpoint='vit.pth',
+             kwargs=dict(img_size=8, patch_size=2, in_chans=1, embed_dim=32, depth=2,
+                         num_heads=2, num_classes=0))]}
+    (tmp_path / 'zoo.json').write_text(json.dumps(manifest))
+    work_dir = tmp_path / 'work'
+    train(REPO / 'configs' / 'dery' / 'dery_digits_example.py', work_dir, '--cfg-options',
+          f'model.backbone.zoo={tmp_path / "zoo.json"}', 'model.backbone.freeze_blocks=True',
+          'train_cfg.max_iters=2', 'train_cfg.val_interval=2')
+    state = load_checkpoint(work_dir / 'iter_2.pth')['state_dict']
+    # The frozen parts hold the zoo checkpoints' weights after training.
+    assert torch.equal(state['backbone.parts.0.model.stages.0.0.weight'],
+                       cnn.stages[0][0].weight)
+    assert torch.equal(state['backbone.parts.1.model.blocks.1.attn.qkv.weight'],
+                       vit.blocks[1].attn.qkv.weight)
+
+
+def test_mmpretrain_vit_cut_keeps_its_final_norm_before_the_class_token():
+    torch.manual_seed(0)
+    kwargs = dict(arch=dict(embed_dims=48, num_layers=4, num_heads=3, feedforward_channels=96),
+                  img_size=32, patch_size=4, out_type='cls_token')
+    zoo = dict(models=[dict(name='mmvit', library='mmpretrain', arch='VisionTransformer',
+                            kwargs=kwargs)])
+    dery = DeRy([['mmvit', 0, 2], ['mmvit', 2, 4]], zoo, input_size=(3, 32, 32)).eval()
+    source = MODELS.build(dict(type='VisionTransformer', **kwargs))
+    state = {k.removeprefix('model.'): v
+             for module in (dery.stem, *dery.parts) for k, v in module.state_dict().items()}
+    source.load_state_dict(state)
+    source.eval()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(dery(x)[0], source(x)[-1], atol=1e-6, rtol=0)

@@ -1,0 +1,120 @@
+"""tools/dery/{get_rep,compute_sim,count_inout_size}.py on a tiny zoo over the digits data."""
+import json
+import runpy
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from mm_cl_addon.reassembly import partition_zoo
+from mm_cl_addon.reassembly.features import load_similarity, read_features
+
+from ..e2e.helpers import REPO, free_port, run_tool
+
+ZOO = """models:
+  - name: cnn
+    library: mm_cl_addon
+    arch: {type: SmallConvNet, in_channels: 1, widths: [8, 16]}
+  - name: resnet
+    library: timm
+    arch: resnet18
+    kwargs: {in_chans: 1, layers: [1, 1, 1, 1], channels: [8, 8, 16, 16], stem_width: 8,
+             num_classes: 10}
+  - name: vit
+    library: timm
+    arch: vit_tiny_patch16_224
+    kwargs: {in_chans: 1, img_size: 8, patch_size: 2, depth: 3, embed_dim: 16, num_heads: 2,
+             num_classes: 10}
+"""
+DATA = """data_preprocessor = dict(mean=[78.0], std=[96.0], to_rgb=False)
+test_dataloader = dict(dataset=dict(type='DigitsDataset', split='test', seed=0,
+                                    pipeline=[dict(type='PackInputs')]))
+"""
+NODES = {'cnn': 2, 'resnet': 4, 'vit': 3}
+
+
+def run_script(monkeypatch, script, *args):
+    """Run a tool's ``__main__`` in this process (no interpreter start-up per call)."""
+    monkeypatch.setattr(sys, 'argv', [script, *map(str, args)])
+    runpy.run_path(str(REPO / 'tools' / 'dery' / script), run_name='__main__')
+
+
+@pytest.fixture(scope='module')
+def zoo(tmp_path_factory):
+    root = tmp_path_factory.mktemp('dery')
+    (root / 'zoo.yaml').write_text(ZOO)
+    (root / 'data.py').write_text(DATA)
+    return root
+
+
+@pytest.fixture(scope='module')
+def outputs(zoo):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        run_script(monkeypatch, 'get_rep.py', zoo / 'zoo.yaml', zoo / 'data.py', '--out-dir',
+                   zoo / 'feat', '--num-samples', 60, '--batch-size', 16, '--no-progress')
+        run_script(monkeypatch, 'compute_sim.py', zoo / 'feat', '--out-dir', zoo / 'sim',
+                   '--sim-func', 'cka')
+        run_script(monkeypatch, 'count_inout_size.py', zoo / 'zoo.yaml', zoo / 'data.py',
+                   '--out', zoo / 'inout.json')
+    return zoo
+
+
+def test_get_rep_writes_one_feature_file_per_model(outputs):
+    for name, num_nodes in NODES.items():
+        features, meta = read_features(outputs / 'feat' / f'{name}.safetensors')
+        assert meta['model'] == name and meta['num_nodes'] == num_nodes
+        assert meta['method'] == 'fx' and meta['num_samples'] == 60
+        assert all(feat.shape[0] == 60 for feat in features.values())
+    assert read_features(outputs / 'feat' / 'vit.safetensors')[1]['node_shapes'][0] == [17, 16]
+
+
+def test_compute_sim_tables_feed_partition_zoo(outputs):
+    num_nodes, sim = load_similarity(outputs / 'sim')
+    assert num_nodes == NODES
+    assert len(sim) == 6  # 3 pairs of distinct models and 3 models with themselves
+    for a, b in sim:
+        assert sim[(a, b)].shape == (NODES[a], NODES[b])
+        assert (outputs / 'sim' / f'{a}__{b}.png').stat().st_size > 1000
+    for name in NODES:
+        np.testing.assert_allclose(np.diag(sim[(name, name)]), 1.0, atol=1e-6)
+    partition = partition_zoo(num_nodes, sim, K=2, eps=0.5, trial=2)
+    assert {block.model for block in partition.blocks} == set(NODES)
+
+
+def test_count_inout_size_matches_the_features(outputs):
+    report = json.loads((outputs / 'inout.json').read_text())
+    assert sorted(report) == sorted(NODES)
+    for name in NODES:
+        meta = read_features(outputs / 'feat' / f'{name}.safetensors')[1]
+        entry = report[name]
+        assert entry['node_shapes'] == meta['node_shapes']
+        assert [block['name'] for block in entry['blocks']] == meta['blocks']
+        assert all(block['params'] > 0 and block['flops'] > 0 for block in entry['blocks'])
+        assert entry['flops_counted_by'] == 'mmengine.analysis.FlopAnalyzer'
+    cnn = report['cnn']['blocks'][0]
+    assert (cnn['in_shape'], cnn['out_shape'], cnn['params']) == ([1, 8, 8], [8, 4, 4], 96)
+
+
+@pytest.mark.e2e
+def test_two_gloo_processes_match_one(outputs, tmp_path):
+    """torchrun with 2 CPU processes: ranks share samples (get_rep) and pairs (compute_sim)."""
+    common = dict(env=dict(PORT=str(free_port())), timeout=120)
+    run_tool('bash', 'tools/dist_launch.sh', 'dery/get_rep.py', '2', str(outputs / 'zoo.yaml'),
+             str(outputs / 'data.py'), '--out-dir', str(tmp_path / 'feat'), '--num-samples',
+             '60', '--batch-size', '16', '--no-progress', **common)
+    common['env'] = dict(PORT=str(free_port()))
+    result = run_tool('bash', 'tools/dist_launch.sh', 'dery/compute_sim.py', '2',
+                      str(tmp_path / 'feat'), '--out-dir', str(tmp_path / 'sim'), **common)
+    assert "using the 'gloo' backend" in result.stdout + result.stderr
+    for name in NODES:
+        one, meta_one = read_features(outputs / 'feat' / f'{name}.safetensors')
+        two, meta_two = read_features(tmp_path / 'feat' / f'{name}.safetensors')
+        assert meta_one == meta_two
+        for node in one:
+            torch.testing.assert_close(two[node], one[node], rtol=1e-5, atol=1e-6)
+    num_nodes, sim = load_similarity(tmp_path / 'sim')
+    reference = load_similarity(outputs / 'sim')[1]
+    assert num_nodes == NODES and sim.keys() == reference.keys()
+    for key in sim:
+        np.testing.assert_allclose(sim[key], reference[key], atol=1e-6)

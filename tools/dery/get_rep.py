@@ -1,0 +1,71 @@
+"""Pooled block-boundary features of every model of a zoo, one safetensors file per model.
+
+DeRy's get_rep: python tools/dery/get_rep.py ZOO DATA_CONFIG --out-dir DIR [--num-samples N].
+Launched with tools/dist_launch.sh, the ranks share the samples and rank 0 writes.
+"""
+import argparse
+import os
+from pathlib import Path
+
+from mmengine.config import Config
+from mmengine.dist import init_dist
+
+import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
+from mm_cl_addon.compat import exit_after_distributed_run
+from mm_cl_addon.reassembly.features import (
+    METHODS,
+    DatasetSamples,
+    build_zoo_model,
+    extract_features,
+    load_zoo,
+    save_features,
+)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Extract pooled block features of a model zoo')
+    parser.add_argument('zoo', help='zoo manifest (JSON/YAML): models: [{name, arch, library, '
+                                    'checkpoint?, blocks?, kwargs?}]')
+    parser.add_argument('data_config', help='config whose <split>_dataloader.dataset and '
+                                            'data_preprocessor give the samples')
+    parser.add_argument('--out-dir', required=True, help='where <name>.safetensors go')
+    parser.add_argument('--split', choices=['val', 'test'], default='test')
+    parser.add_argument('--num-samples', type=int, help='first N samples (default: all)')
+    parser.add_argument('--batch-size', type=int, default=64)
+    parser.add_argument('--method', choices=METHODS, default='auto',
+                        help='torch.fx, forward hooks, or fx where the model traces')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed for the weights of models without a checkpoint')
+    parser.add_argument('--no-progress', action='store_true')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    if args.launcher != 'none':
+        init_dist(args.launcher)
+    zoo = load_zoo(args.zoo)
+    samples = DatasetSamples(Config.fromfile(args.data_config), args.split, args.num_samples)
+    for entry in zoo:
+        model = build_zoo_model(entry, args.seed)
+        result = extract_features(model, samples, blocks=entry.blocks,
+                                  batch_size=args.batch_size, method=args.method,
+                                  progress=not args.no_progress)
+        if result is None:  # not rank 0
+            continue
+        result.meta.update(model=entry.name, library=entry.library, arch=entry.arch,
+                           checkpoint=entry.checkpoint, split=args.split)
+        path = Path(args.out_dir) / f'{entry.name}.safetensors'
+        save_features(path, result)
+        print(f'{entry.name}: {len(result.blocks)} blocks, {len(samples)} samples, '
+              f'{result.method} -> {path}', flush=True)
+
+
+if __name__ == '__main__':
+    main()
+    exit_after_distributed_run()  # a finished CPU distributed job must not abort in teardown
