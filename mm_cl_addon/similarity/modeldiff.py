@@ -54,31 +54,56 @@ def profiling_pairs(samples: Tensor, num_pairs: int, seed: int = 0) -> Tensor:
     return _draw_pairs(samples, num_pairs, torch.Generator().manual_seed(seed))
 
 
+PRINTABLE = (32, 127)  # ASCII bytes a byte substitution draws from
+
+
+def substitute_bytes(texts: Tensor, rate: float, generator: torch.Generator) -> Tensor:
+    """``texts`` [N, L] (UTF-8 bytes, 0 = padding) with ``max(1, round(rate * length))`` random
+    bytes of each text replaced by random printable ASCII; padding stays padding."""
+    out = texts.clone()
+    lengths = (texts != 0).sum(dim=1)
+    for row, length in enumerate(lengths.tolist()):
+        if length == 0:
+            continue
+        count = min(length, max(1, round(rate * length)))
+        positions = torch.randperm(length, generator=generator)[:count]
+        values = torch.randint(*PRINTABLE, (count,), generator=generator, dtype=texts.dtype)
+        out[row, positions.to(out.device)] = values.to(out.device)
+    return out
+
+
 def search_profiling_inputs(target_model: nn.Module, samples: Tensor, num_pairs: int,
                             steps: int = 100, step_size: float = 0.1, seed: int = 0) -> Tensor:
     """Pairs [P, 2, ...] that make ``target_model``'s outputs diverse (:func:`output_diversity`).
 
-    Starts from :func:`profiling_pairs` with the same seed. Each step adds Gaussian noise of
-    ``step_size`` times the samples' standard deviation to both inputs of one random pair,
-    clamps to the samples' value range so inputs stay plausible, and keeps the change only if
-    the objective rises; the objective therefore never decreases. Gradient-free and seeded.
+    Starts from :func:`profiling_pairs` with the same seed. Each step perturbs both inputs of
+    one random pair and keeps the change only if the objective rises, so the objective never
+    decreases; gradient-free and seeded. Float samples (images) get Gaussian noise of
+    ``step_size`` times the samples' standard deviation, clamped to the samples' value range
+    so inputs stay plausible; integer samples (UTF-8 text bytes) get a ``step_size`` share of
+    their bytes substituted (:func:`substitute_bytes`).
     """
     if steps < 0:
         raise ValueError(f'steps must be >= 0, got {steps}')
     if step_size <= 0:
         raise ValueError(f'step_size must be > 0, got {step_size}')
-    if not samples.is_floating_point():
-        samples = samples.float()
     generator = torch.Generator().manual_seed(seed)
     pairs = _draw_pairs(samples, num_pairs, generator)
-    low, high = samples.min().item(), samples.max().item()
-    scale = step_size * samples.std().item()
+    if samples.is_floating_point():
+        low, high = samples.min().item(), samples.max().item()
+        scale = step_size * samples.std().item()
+
+        def perturb(pair: Tensor) -> Tensor:
+            noise = torch.randn(pair.shape, generator=generator).to(pair.device)
+            return (pair + scale * noise).clamp(low, high)
+    else:
+        def perturb(pair: Tensor) -> Tensor:
+            return substitute_bytes(pair, step_size, generator)
     best = output_diversity(target_model, pairs)
     for _ in range(steps):
         index = int(torch.randint(num_pairs, (1,), generator=generator))
-        noise = torch.randn(pairs.shape[1:], generator=generator).to(pairs.device)
         proposal = pairs.clone()
-        proposal[index] = (pairs[index] + scale * noise).clamp(low, high)
+        proposal[index] = perturb(pairs[index])
         score = output_diversity(target_model, proposal)
         if score > best:
             pairs, best = proposal, score

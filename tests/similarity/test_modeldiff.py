@@ -11,6 +11,7 @@ from mm_cl_addon.similarity.modeldiff import (
     profiling_pairs,
     search_profiling_inputs,
     select_backbone,
+    substitute_bytes,
 )
 
 
@@ -123,3 +124,47 @@ def test_bad_arguments_are_named(pairs: torch.Tensor) -> None:
         modeldiff_similarity(torch.ones(3), torch.ones(4))
     with pytest.raises(ValueError, match='ddv_b'):
         modeldiff_similarity(torch.ones(3), torch.zeros(3))
+
+
+class ByteModel(nn.Module):
+    """A tiny text classifier over UTF-8 bytes (0 = padding), for byte-level profiling."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        torch.manual_seed(seed)
+        self.embedding = nn.Embedding(256, 8)
+        self.out = nn.Linear(8, 4)
+
+    def forward(self, text: torch.Tensor) -> torch.Tensor:
+        mask = (text != 0).unsqueeze(-1).float()
+        pooled = (self.embedding(text.long()) * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return self.out(pooled)
+
+
+def test_byte_substitution_keeps_padding_and_is_seeded() -> None:
+    texts = torch.zeros(3, 10, dtype=torch.uint8)
+    texts[0, :10] = torch.tensor(list(b'a cat sat.'))
+    texts[1, :4] = torch.tensor(list(b'bird'))  # row 2: empty
+    first = substitute_bytes(texts, 0.3, torch.Generator().manual_seed(0))
+    again = substitute_bytes(texts, 0.3, torch.Generator().manual_seed(0))
+    assert torch.equal(first, again)
+    assert torch.equal(first[1, 4:], texts[1, 4:]) and not first[2].any()  # padding stays
+    assert 1 <= int((first[0] != texts[0]).sum()) <= 3  # round(0.3 * 10) at most
+    assert 0 <= int((first[1] != texts[1]).sum()) <= 1  # max(1, round(1.2)) at most
+    changed = first[first != texts]
+    assert ((changed >= 32) & (changed < 127)).all()
+
+
+def test_text_profiling_inputs_are_searched_by_byte_substitution() -> None:
+    generator = torch.Generator().manual_seed(1)
+    texts = torch.randint(97, 123, (20, 12), generator=generator, dtype=torch.uint8)
+    texts[:, 9:] = 0
+    model = ByteModel(0)
+    start = profiling_pairs(texts, 6, seed=3)
+    pairs = search_profiling_inputs(model, texts, 6, steps=20, step_size=0.2, seed=3)
+    assert pairs.dtype == torch.uint8 and not pairs[..., 9:].any()
+    assert output_diversity(model, pairs) >= output_diversity(model, start)
+    assert torch.equal(pairs, search_profiling_inputs(model, texts, 6, steps=20, step_size=0.2,
+                                                      seed=3))
+    assert modeldiff_similarity(decision_distance_vector(model, pairs),
+                                decision_distance_vector(model, pairs)) == pytest.approx(1.0)

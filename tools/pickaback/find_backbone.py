@@ -17,19 +17,24 @@ from mmpretrain.registry import DATASETS
 from torch import Tensor, nn
 
 import mm_cl_addon  # noqa: F401
+from mm_cl_addon.datasets.captions.preprocessor import MultiModalClsDataPreprocessor
 from mm_cl_addon.models.task_view import load_task_model
 from mm_cl_addon.similarity.modeldiff import search_profiling_inputs, select_backbone
 from mm_cl_addon.utils import atomic_write_json, atomic_write_text
 
 
 class Logits(nn.Module):
-    """Raw image batch -> logits, through the model's own data preprocessor."""
+    """Raw image batch or UTF-8 byte batch -> logits, through the model's data preprocessor."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
     def forward(self, inputs: Tensor) -> Tensor:
+        if not inputs.is_floating_point():  # text bytes, 0 = padding
+            inputs = {'text': inputs, 'text_length': (inputs != 0).sum(1)}
+        elif isinstance(self.model.data_preprocessor, MultiModalClsDataPreprocessor):
+            inputs = {'image': inputs}
         inputs = self.model.data_preprocessor({'inputs': inputs}, False)['inputs']
         return self.model(inputs, mode='tensor')
 
@@ -51,10 +56,18 @@ def parse_candidate(values: list[str]) -> tuple[str, str, str, int | None]:
 
 
 def first_samples(config: str, count: int) -> Tensor:
+    """The first ``count`` val samples: float images, or uint8 UTF-8 bytes for text data."""
     dataset = DATASETS.build(Config.fromfile(config).val_dataloader.dataset)
     if count > len(dataset):
         raise ValueError(f'--num-samples {count} exceeds the {len(dataset)} samples of {config}')
-    return torch.stack([dataset[i]['inputs'] for i in range(count)]).float()
+    inputs = [dataset[i]['inputs'] for i in range(count)]
+    if not isinstance(inputs[0], dict):
+        return torch.stack(inputs).float()
+    modalities = [key for key in ('image', 'text') if key in inputs[0]]
+    if len(modalities) != 1:
+        raise ValueError(f'{config}: profiling needs one modality per sample, got {modalities}')
+    stacked = torch.stack([sample[modalities[0]] for sample in inputs])
+    return stacked.float() if modalities[0] == 'image' else stacked
 
 
 def main() -> None:

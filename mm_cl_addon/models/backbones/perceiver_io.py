@@ -89,8 +89,9 @@ class PerceiverIOBackbone(BaseModule):
     """Perceiver IO over image tokens, text tokens or both, for mmpretrain classifiers.
 
     Inputs: an image batch ``[B, C, H, W]``, or a dict with ``'image'`` and/or
-    ``'text'`` (``[B, L]`` UTF-8 byte values) and ``'text_mask'`` (``[B, L]``, True
-    on real bytes). Image tokens are pixels with Fourier position features;
+    ``'text'`` (``[B, L]`` UTF-8 byte values) with ``'text_length'`` (``[B]``, as
+    ``PackMultiModalInputs`` gives) or ``'text_mask'`` (``[B, L]``, True on real
+    bytes); without either, byte 0 is padding. Image tokens are pixels with Fourier position features;
     text tokens are byte embeddings plus learned positions (no tokenizer).
     Both are zero-padded to ``token_dim``; a paired batch concatenates them.
     Returns a one-element tuple: the output of a learned query cross-attending
@@ -168,6 +169,17 @@ class PerceiverIOBackbone(BaseModule):
         embedded = self.byte_embedding(text.long()) + self.text_positions[:text.shape[1]]
         return self._pad(embedded)
 
+    @staticmethod
+    def text_mask(inputs: Mapping) -> torch.Tensor:
+        """[B, L] True on the real bytes: from ``text_mask``, ``text_length`` or nonzero bytes."""
+        text = inputs['text']
+        if inputs.get('text_mask') is not None:
+            return inputs['text_mask'].bool()
+        if inputs.get('text_length') is not None:
+            positions = torch.arange(text.shape[1], device=text.device)
+            return positions < inputs['text_length'].to(text.device).unsqueeze(1)
+        return text != 0
+
     def _context(self, inputs: torch.Tensor | Mapping) -> tuple[torch.Tensor, torch.Tensor,
                                                                torch.Tensor]:
         """Tokens, their modality index and their attention mask (True = attend)."""
@@ -178,10 +190,11 @@ class PerceiverIOBackbone(BaseModule):
             value = inputs.get(name)
             if value is None:
                 continue
-            tokens = self.image_tokens(value) if name == 'image' else self.text_tokens(value)
-            mask = inputs.get('text_mask') if name == 'text' else None
-            if mask is None:
+            if name == 'image':
+                tokens = self.image_tokens(value)
                 mask = torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
+            else:
+                tokens, mask = self.text_tokens(value), self.text_mask(inputs)
             parts.append(tokens)
             masks.append(mask.bool())
             indices.append(torch.full(tokens.shape[:2], self.modalities.index(name),

@@ -43,6 +43,8 @@ def test_masked_bytes_are_ignored_and_modalities_have_their_own_projection():
         changed = text.clone()
         changed[1, 7:] = (changed[1, 7:] + 1) % 256  # behind the mask
         assert torch.allclose(backbone({'text': changed, 'text_mask': mask})[0], text_out)
+        lengths = mask.sum(1)  # PackMultiModalInputs' layout gives the same mask
+        assert torch.equal(backbone({'text': text, 'text_length': lengths})[0], text_out)
         image_out = backbone(image)[0]
         kv = backbone.perceiver.cross_attend_block.cross_attn.fn.to_kv.linears
         kv['text'].weight.add_(1.0)
