@@ -19,6 +19,15 @@ from .layers.owner_masks import OWNER_BUFFER, PICK_BUFFER, effective_weight
 HOOK_STATE_KEYS = ('cpg', 'packnet')
 
 
+def model_config(cfg: Mapping) -> dict:
+    """A config's ``model`` with the top-level ``data_preprocessor`` in it, as the Runner builds
+    it (building ``cfg.model`` alone would silently use a default, unnormalising one)."""
+    model_cfg = dict(cfg['model'])
+    if 'data_preprocessor' not in model_cfg and cfg.get('data_preprocessor') is not None:
+        model_cfg['data_preprocessor'] = cfg['data_preprocessor']
+    return model_cfg
+
+
 def _hook_state(checkpoint: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return next((checkpoint[key] for key in HOOK_STATE_KEYS if key in checkpoint), None)
 

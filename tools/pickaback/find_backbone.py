@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 import mm_cl_addon  # noqa: F401
 from mm_cl_addon.datasets.captions.preprocessor import MultiModalClsDataPreprocessor
-from mm_cl_addon.models.task_view import load_task_model
+from mm_cl_addon.models.task_view import load_task_model, model_config
 from mm_cl_addon.similarity.modeldiff import search_profiling_inputs, select_backbone
 from mm_cl_addon.utils import atomic_write_json, atomic_write_text
 
@@ -43,7 +43,7 @@ def build(config: str, checkpoint: str, task: int | None = None) -> tuple[Logits
     """The model of ``config`` with ``checkpoint`` as task ``task`` sees it."""
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model, task = load_task_model(cfg.model, checkpoint, task)
+    model, task = load_task_model(model_config(cfg), checkpoint, task)
     return Logits(model), task
 
 

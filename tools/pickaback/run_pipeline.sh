@@ -1,31 +1,44 @@
 #!/usr/bin/env bash
-# Pick-a-back on Split-Digits (or Split-CIFAR-100), all five steps:
+# Pick-a-back on Split-Digits, Split-CIFAR-100 or (MM-Pick-a-back) CUB captions, all steps:
 #   1. a baseline per task, trained from scratch; its validation accuracy is the task's goal
 #   2. each candidate backbone task trained with CPG and compacted by gradual pruning
 #   3. each candidate's pruning ratio chosen (highest within the allowed loss of its goal)
 #   4. the candidate most similar to the target's baseline chosen by ModelDiff
+#   (MM only) the target baseline's key/value projection for its modality moved into it
 #   5. the target task trained with CPG on the chosen backbone (picking, growing, compacting)
 #
 # usage: tools/pickaback/run_pipeline.sh WORK_DIR [TARGET [CANDIDATE ...]]
 #   TARGET: a task number (default: the last task); CANDIDATES: default every other task.
 #   Split-Digits: tasks 1..5, task t holds digits 2t-2 and 2t-1. Split-CIFAR-100 (SUITE=cifar100,
-#   data in data/cifar100): tasks 1..20, the superclasses in coarse-label order.
-# Environment: SUITE (digits or cifar100, default digits), EPOCHS (epochs per task, default
-#   the config's), PYTHON (default python), ALLOWED_ACC_LOSS (default the config's).
+#   data in data/cifar100): tasks 1..20, the superclasses in coarse-label order. CUB captions
+#   (SUITE=cub, data in $CUB_ROOT): the `tasks` of MM_TASKS_FILE (default
+#   configs/mm_pickaback/baseline_perceiver_cub.py: 3 image tasks, then 3 text tasks).
+# Environment: SUITE (digits, cifar100 or cub; default digits), EPOCHS (epochs per task,
+#   default the config's), PYTHON (default python), ALLOWED_ACC_LOSS (default the config's),
+#   NUM_SAMPLES (ModelDiff profiling samples, default 64).
 # A step whose output exists is skipped, so an interrupted pipeline resumes where it stopped.
 set -euo pipefail
 
 if [[ $# -lt 1 ]]; then
-    sed -n '2,17p' "$0" >&2
+    sed -n '2,22p' "$0" >&2
     exit 2
 fi
 SUITE=${SUITE:-digits}
+PYTHON=${PYTHON:-python}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore::UserWarning}  # mmcv-lite / pkg_resources notices
+CONFIG_DIR=configs/pickaback
 case $SUITE in
     digits) NUM_TASKS=5; FAMILY=cnn_split-digits
             VAL_ARGS=(--cfg-options test_dataloader.dataset.dataset.split=val) ;;
     cifar100) NUM_TASKS=20; FAMILY=resnet18_split-cifar100
               VAL_ARGS=() ;;  # CIFAR has no validation split: its test split serves
-    *) echo "run_pipeline.sh: SUITE='$SUITE' is not digits or cifar100" >&2; exit 2 ;;
+    cub) CONFIG_DIR=configs/mm_pickaback; FAMILY=perceiver_cub
+         MM_TASKS_FILE=${MM_TASKS_FILE:-$REPO/configs/mm_pickaback/baseline_perceiver_cub.py}
+         NUM_TASKS=$(cd "$REPO" && "$PYTHON" -c 'import sys; from mmengine.config import Config; print(len(Config.fromfile(sys.argv[1]).tasks))' "$MM_TASKS_FILE")
+         VAL_ARGS=(--cfg-options test_dataloader.dataset.dataset.datasets.0.split=val
+                   test_dataloader.dataset.dataset.datasets.1.split=val) ;;
+    *) echo "run_pipeline.sh: SUITE='$SUITE' is not digits, cifar100 or cub" >&2; exit 2 ;;
 esac
 WORK_DIR=$(mkdir -p "$1" && cd "$1" && pwd)
 TARGET=${2:-$NUM_TASKS}
@@ -42,33 +55,41 @@ for task in "$TARGET" "${CANDIDATES[@]}"; do
         exit 2
     fi
 done
-PYTHON=${PYTHON:-python}
 HOOK_ARGS=()
 [[ -n ${ALLOWED_ACC_LOSS:-} ]] && HOOK_ARGS+=("custom_hooks.0.allowed_acc_loss=$ALLOWED_ACC_LOSS")
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore::UserWarning}  # mmcv-lite / pkg_resources notices
+NUM_SAMPLES=${NUM_SAMPLES:-64}
 CONFIGS="$WORK_DIR/configs"
 mkdir -p "$CONFIGS" "$WORK_DIR/baseline" "$WORK_DIR/backbone" "$WORK_DIR/target"
 cd "$REPO"
 
-task_classes() {  # task_classes TASK: its class list, as a Python literal
-    if [[ $SUITE == digits ]]; then
-        echo "[$(( 2 * $1 - 2 )), $(( 2 * $1 - 1 ))]"
-    else
-        "$PYTHON" -c 'import sys; from mmengine.config import Config; print(Config.fromfile(sys.argv[1]).superclasses[int(sys.argv[2]) - 1])' \
-            configs/_base_/datasets/cifar100_superclasses.py "$1"
-    fi
+config_value() {  # config_value FILE EXPRESSION-OF-cfg
+    "$PYTHON" -c 'import sys; from mmengine.config import Config; cfg = Config.fromfile(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# child_config NAME STEP TASK: configs/pickaback/STEP_FAMILY.py restricted to one task.
+task_spec() {  # task_spec TASK: its TaskSplitDataset entry, as a Python literal
+    case $SUITE in
+        digits) echo "[$(( 2 * $1 - 2 )), $(( 2 * $1 - 1 ))]" ;;
+        cifar100) config_value configs/_base_/datasets/cifar100_superclasses.py \
+                      "cfg.superclasses[$1 - 1]" ;;
+        cub) config_value "$MM_TASKS_FILE" "cfg.tasks[$1 - 1]" ;;
+    esac
+}
+
+modality() {  # modality TASK: the input modality of a CUB-captions task (domain 0 = image)
+    [[ $(config_value "$MM_TASKS_FILE" "cfg.tasks[$1 - 1][1][0]") == 0 ]] && echo image || echo text
+}
+
+# child_config NAME STEP TASK: CONFIG_DIR/STEP_FAMILY.py restricted to one task.
 child_config() {
+    local head="tasks"
+    [[ $SUITE == cub ]] && head="[task[0] for task in tasks]"
     {
-        echo "_base_ = ['$REPO/configs/pickaback/$2_$FAMILY.py']"
-        echo "tasks = [$(task_classes "$3")]"
+        echo "_base_ = ['$REPO/$CONFIG_DIR/$2_$FAMILY.py']"
+        echo "tasks = [$(task_spec "$3")]"
         echo "train_dataloader = dict(dataset=dict(tasks=tasks))"
         echo "val_dataloader = dict(dataset=dict(tasks=tasks))"
         echo "test_dataloader = dict(dataset=dict(tasks=tasks))"
-        echo "model = dict(head=dict(task_classes=tasks))"
+        echo "model = dict(head=dict(task_classes=$head))"
         [[ -n ${EPOCHS:-} ]] && echo "train_cfg = dict(epochs_per_task=$EPOCHS)"
         true
     } > "$CONFIGS/$1.py"
@@ -120,11 +141,24 @@ SELECTION="$WORK_DIR/selection"
 if [[ ! -f "$SELECTION/selection.json" ]]; then
     "$PYTHON" tools/pickaback/find_backbone.py "$CONFIGS/baseline_task$TARGET.py" \
         "$(cat "$WORK_DIR/baseline/task$TARGET/last_checkpoint")" "${CANDIDATE_ARGS[@]}" \
-        --target-name "task$TARGET" --num-samples 64 --num-pairs 32 --out-dir "$SELECTION"
+        --target-name "task$TARGET" --num-samples "$NUM_SAMPLES" --num-pairs $(( NUM_SAMPLES / 2 )) --out-dir "$SELECTION"
 fi
 SELECTED=$(json_field "$SELECTION/selection.json" selected)
 BACKBONE=$("$PYTHON" -c 'import json, sys; s = json.load(open(sys.argv[1])); print(s["checkpoints"][s["selected"]])' "$SELECTION/selection.json")
 echo "backbone for task $TARGET: $SELECTED ($BACKBONE)"
+
+if [[ $SUITE == cub ]]; then
+    MODALITY=$(modality "$TARGET")
+    echo "== 4b. the target baseline's $MODALITY key/value projection moved into $SELECTED"
+    TRANSFERRED="$WORK_DIR/transfer/task$TARGET.pth"
+    if [[ ! -f $TRANSFERRED ]]; then
+        mkdir -p "$WORK_DIR/transfer"
+        "$PYTHON" tools/pickaback/transfer_kv.py \
+            "$(cat "$WORK_DIR/baseline/task$TARGET/last_checkpoint")" "$BACKBONE" \
+            --modality "$MODALITY" --out "$TRANSFERRED"
+    fi
+    BACKBONE=$TRANSFERRED
+fi
 
 echo "== 5. target task $TARGET trained with CPG on $SELECTED"
 out="$WORK_DIR/target/task$TARGET"

@@ -28,6 +28,7 @@ from ...models.layers.piggyback import (
     piggyback_weight,
     straight_through_mask_grad,
 )
+from ...models.task_view import model_config
 from ...utils import atomic_torch_save, atomic_write_json
 from .weight_ownership import MASK_BUFFERS, TaskOwnedWeightsHook, unwrap
 
@@ -344,11 +345,9 @@ class CPGHook(TaskOwnedWeightsHook):
         """Rebuild the model at ``width_multiplier``, then its optimizer and masks."""
         masks = {name: mask.detach() for name, mask in self.masks.items()}
         self._drop_masks(runner)
-        model_cfg = copy.deepcopy(runner.cfg.model)
-        if 'data_preprocessor' not in model_cfg and runner.cfg.get('data_preprocessor'):
-            model_cfg['data_preprocessor'] = runner.cfg.data_preprocessor
         model = unwrap(runner)
-        grow_model(model, model_cfg, width_multiplier, self.prefixes, MASK_BUFFERS)
+        grow_model(model, model_config(runner.cfg), width_multiplier, self.prefixes,
+                   MASK_BUFFERS)
         self.width_multiplier = width_multiplier
         self.collect_modules(model)
         attach_picks(self.modules)

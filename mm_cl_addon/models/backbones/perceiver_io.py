@@ -91,8 +91,9 @@ class PerceiverIOBackbone(BaseModule):
     Inputs: an image batch ``[B, C, H, W]``, or a dict with ``'image'`` and/or
     ``'text'`` (``[B, L]`` UTF-8 byte values) with ``'text_length'`` (``[B]``, as
     ``PackMultiModalInputs`` gives) or ``'text_mask'`` (``[B, L]``, True on real
-    bytes); without either, byte 0 is padding. Image tokens are pixels with Fourier position features;
-    text tokens are byte embeddings plus learned positions (no tokenizer).
+    bytes); without either, byte 0 is padding. Image tokens are pixels with Fourier
+    position features; text tokens are byte embeddings plus learned positions (no
+    tokenizer).
     Both are zero-padded to ``token_dim``; a paired batch concatenates them.
     Returns a one-element tuple: the output of a learned query cross-attending
     to the latents (``output='query'``) or the mean latent (``'mean'``).
