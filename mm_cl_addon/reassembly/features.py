@@ -13,30 +13,27 @@ made concrete), and forward hooks, used where the model does not trace (mmpretra
 and ConvNeXt branch on tensor shapes). Both check that the blocks run in the listed order.
 
 With ``torch.distributed`` initialised, each rank runs a contiguous shard of the samples and
-rank 0 gathers them in sample order.
+rank 0 gathers them in sample order. One safetensors file per model holds the result
+(:func:`save_features`, :func:`read_features`). The zoo and its data are in :mod:`.zoo`, block
+costs in :mod:`.costs`, the similarity tables built from these features in :mod:`.sim_tables`.
 """
 from __future__ import annotations
 
 import inspect
 import json
 import os
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.distributed as torch_dist
 import torch.fx as fx
-from mmpretrain.registry import DATASETS, MODELS
 from safetensors import safe_open
 from safetensors.torch import save as save_safetensors
 from torch import Tensor, nn
 
-from ..similarity import cka_matrix
 from ..utils import atomic_write
 from .block_table import FAMILIES, block_names, detect_family
 
@@ -316,242 +313,3 @@ def read_features(path: str | os.PathLike) -> tuple[dict[int, Tensor], dict[str,
     if sorted(features) != list(range(meta['num_nodes'] + 1)):
         raise ValueError(f'{path} holds nodes {sorted(features)}, expected 0..{meta["num_nodes"]}')
     return features, meta
-
-
-def block_costs(model: nn.Module, blocks: Sequence[str], example: Tensor
-                ) -> tuple[list[dict[str, Any]], str]:
-    """Params and FLOPs of each block for one sample ``example``, and how FLOPs were counted.
-
-    FLOPs come from mmengine's ``FlopAnalyzer`` (one fused multiply-add = 1 FLOP, as fvcore).
-    Where it cannot analyse the model (it fails on models with ``None`` child modules, e.g.
-    mmpretrain's Swin), they are estimated as the multiply-adds of the Conv and Linear layers
-    inside each block, which leaves out attention's matmuls, norms and activations.
-    """
-    from mmengine.analysis import FlopAnalyzer
-    modules = dict(model.named_modules())
-    model.eval()
-    batch = example.unsqueeze(0)
-    try:
-        analyzer = FlopAnalyzer(model, (batch,))
-        analyzer.unsupported_ops_warnings(False)
-        analyzer.uncalled_modules_warnings(False)
-        by_module = analyzer.by_module()
-        flops = {name: int(by_module.get(name, 0)) for name in blocks}
-        how = 'mmengine.analysis.FlopAnalyzer'
-    except Exception:  # noqa: BLE001  (any analyser failure falls back to the estimate)
-        flops = estimate_flops(model, blocks, batch)
-        how = 'estimate: multiply-adds of Conv/Linear layers only'
-    costs = [{'name': name, 'params': sum(p.numel() for p in modules[name].parameters()),
-              'flops': flops[name]} for name in blocks]
-    return costs, how
-
-
-def estimate_flops(model: nn.Module, blocks: Sequence[str], batch: Tensor) -> dict[str, int]:
-    """Multiply-adds of every Conv/Linear in each block, counted by forward hooks."""
-    counts = dict.fromkeys(blocks, 0)
-    handles = []
-
-    def hook(block: str) -> Callable[..., None]:
-        def count(module: nn.Module, args: tuple, output: Tensor) -> None:
-            if isinstance(module, nn.Linear):
-                per_output = module.in_features
-            else:
-                per_output = (module.in_channels // module.groups) * \
-                    int(torch.tensor(module.kernel_size).prod())
-            counts[block] += output.numel() // output.shape[0] * per_output
-        return count
-
-    for block in blocks:
-        for module in model.get_submodule(block).modules():
-            if isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)):
-                handles.append(module.register_forward_hook(hook(block)))
-    try:
-        with torch.no_grad():
-            model(batch)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return counts
-
-
-def node_shapes_table(result: NodeFeatures, costs: Sequence[Mapping[str, Any]]
-                      ) -> list[dict[str, Any]]:
-    """Per block: name, input and output shapes (per sample), params, FLOPs."""
-    return [{'block': index, 'name': name, 'in_node': index, 'out_node': index + 1,
-             'in_shape': in_shape, 'out_shape': out_shape, 'params': cost['params'],
-             'flops': cost['flops']}
-            for index, (name, in_shape, out_shape, cost) in enumerate(
-                zip(result.blocks, result.in_shapes, result.out_shapes, costs))]
-
-
-# Zoo manifests and data: what tools/dery/get_rep.py and count_inout_size.py run on.
-
-LIBRARIES = ('timm', 'mmpretrain', 'torchvision', 'mm_cl_addon')
-ZOO_KEYS = ('name', 'arch', 'library', 'checkpoint', 'blocks', 'kwargs', 'input_size')
-MODEL_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*')
-
-
-@dataclass(frozen=True)
-class ZooModel:
-    """One manifest entry: ``arch`` is a timm/torchvision name, or a registered type name or
-    config dict; ``kwargs`` go to the constructor; ``blocks`` overrides the family table;
-    ``input_size`` is the model's native (C, H, W), kept for the tools that stitch models."""
-
-    name: str
-    library: str
-    arch: Any
-    checkpoint: str | None = None
-    blocks: tuple[str, ...] | None = None
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-    input_size: tuple[int, ...] | None = None
-
-
-def load_zoo(path: str | os.PathLike) -> list[ZooModel]:
-    """Models of a JSON/YAML manifest: ``{models: [{name, arch, library, ...}, ...]}``.
-
-    A relative ``checkpoint`` is taken relative to the manifest's folder.
-    """
-    from mmengine.fileio import load
-    data = load(os.fspath(path))
-    entries = data.get('models') if isinstance(data, Mapping) else data
-    if not isinstance(entries, list) or not entries:
-        raise ValueError(f'{path}: expected a non-empty list under "models"')
-    zoo = []
-    for index, entry in enumerate(entries):
-        where = f'{path}: models[{index}]'
-        if not isinstance(entry, Mapping):
-            raise ValueError(f'{where} must be a mapping, got {type(entry).__name__}')
-        unknown = sorted(set(entry) - set(ZOO_KEYS))
-        missing = [key for key in ('name', 'arch', 'library') if key not in entry]
-        if unknown or missing:
-            raise KeyError(f'{where}: unknown keys {unknown}, missing keys {missing}; '
-                           f'allowed keys are {list(ZOO_KEYS)}')
-        name = str(entry['name'])
-        if not MODEL_NAME.fullmatch(name):
-            raise ValueError(f'{where}.name {name!r} must be letters, digits, ".", "-" and '
-                             'single "_" (it names files, and "__" separates pair names)')
-        if entry['library'] not in LIBRARIES:
-            raise ValueError(f'{where}.library must be one of {LIBRARIES}, '
-                             f'got {entry["library"]!r}')
-        blocks, size, checkpoint = (entry.get(key) for key in ('blocks', 'input_size',
-                                                               'checkpoint'))
-        if checkpoint is not None:
-            checkpoint = os.path.join(os.path.dirname(os.path.abspath(path)),
-                                      os.path.expanduser(str(checkpoint)))
-        zoo.append(ZooModel(name=name, library=entry['library'], arch=entry['arch'],
-                            checkpoint=checkpoint,
-                            blocks=None if blocks is None else tuple(blocks),
-                            kwargs=dict(entry.get('kwargs') or {}),
-                            input_size=None if size is None else tuple(size)))
-    names = [model.name for model in zoo]
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise ValueError(f'{path}: model names {repeated} appear more than once')
-    return zoo
-
-
-def build_zoo_model(entry: ZooModel, seed: int = 0) -> nn.Module:
-    """The model in eval mode, its checkpoint loaded; a classifier's backbone for mm configs.
-
-    Weights are drawn from ``seed`` first, so every rank builds the same checkpoint-less model.
-    """
-    torch.manual_seed(seed)
-    if entry.library == 'timm':
-        import timm
-        model = timm.create_model(entry.arch, pretrained=False, **entry.kwargs)
-    elif entry.library == 'torchvision':
-        import torchvision
-        model = torchvision.models.get_model(entry.arch, weights=None, **entry.kwargs)
-    else:
-        cfg = {'type': entry.arch} if isinstance(entry.arch, str) else entry.arch
-        if not isinstance(cfg, Mapping) or 'type' not in cfg:
-            raise ValueError(f'model {entry.name!r}: arch of a {entry.library} model must be a '
-                             f'registered type name or a config dict with "type", '
-                             f'got {entry.arch!r}')
-        model = MODELS.build({**cfg, **entry.kwargs})
-    if entry.checkpoint is not None:
-        load_weights(model, entry)
-    backbone = getattr(model, 'backbone', None)
-    if entry.library in ('mmpretrain', 'mm_cl_addon') and isinstance(backbone, nn.Module):
-        model = backbone
-    return model.eval()
-
-
-def load_weights(model: nn.Module, entry: ZooModel) -> None:
-    """Load ``entry.checkpoint`` (weights only) strictly, naming keys that do not fit."""
-    from ..compat import load_checkpoint
-    state = load_checkpoint(entry.checkpoint)
-    if isinstance(state, Mapping) and isinstance(state.get('state_dict'), Mapping):
-        state = state['state_dict']
-    result = model.load_state_dict(state, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise ValueError(f'checkpoint {entry.checkpoint} does not fit model {entry.name!r}: '
-                         f'missing keys {result.missing_keys[:5]}, unexpected keys '
-                         f'{result.unexpected_keys[:5]}')
-
-
-class DatasetSamples(Sequence[Tensor]):
-    """The first ``num_samples`` inputs of a config's ``<split>_dataloader`` dataset, each
-    passed through the config's ``data_preprocessor`` (mmpretrain's ClsDataPreprocessor)."""
-
-    def __init__(self, cfg: Mapping[str, Any], split: str = 'test',
-                 num_samples: int | None = None) -> None:
-        loader = cfg.get(f'{split}_dataloader')
-        if not isinstance(loader, Mapping) or 'dataset' not in loader:
-            raise KeyError(f'the data config has no {split}_dataloader.dataset')
-        self.dataset = DATASETS.build(loader['dataset'])
-        self.preprocessor = MODELS.build({'type': 'ClsDataPreprocessor',
-                                          **(cfg.get('data_preprocessor') or {})})
-        available = len(self.dataset)
-        self.num_samples = available if num_samples is None else num_samples
-        if not 1 <= self.num_samples <= available:
-            raise ValueError(f'num_samples must be in [1, {available}] ({split} dataset size), '
-                             f'got {num_samples}')
-
-    def __len__(self) -> int:
-        return self.num_samples
-
-    def __getitem__(self, index: int) -> Tensor:  # type: ignore[override]
-        if not 0 <= index < self.num_samples:
-            raise IndexError(f'sample {index} out of range [0, {self.num_samples})')
-        inputs = self.dataset[index]['inputs']
-        return self.preprocessor({'inputs': [inputs]}, False)['inputs'][0]
-
-
-# Similarity tables: what tools/dery/compute_sim.py writes and partition_zoo reads.
-
-SIM_FUNCS = {'cka': 'linear', 'rbf_cka': 'rbf', 'lr': 'lr'}
-SIM_INDEX = 'index.json'
-
-
-def node_similarity(feats_a: Mapping[int, Tensor], feats_b: Mapping[int, Tensor],
-                    sim_func: str = 'cka') -> np.ndarray:
-    """[L_a, L_b] similarity of nodes 1..L_a to nodes 1..L_b, as ``partition_zoo`` expects
-    (it fixes node 0, the model input, itself)."""
-    if sim_func not in SIM_FUNCS:
-        raise ValueError(f'sim_func must be one of {sorted(SIM_FUNCS)}, got {sim_func!r}')
-    xs = [feats_a[node] for node in range(1, len(feats_a))]
-    ys = [feats_b[node] for node in range(1, len(feats_b))]
-    return cka_matrix(xs, ys, method=SIM_FUNCS[sim_func]).numpy()
-
-
-def pair_path(sim_dir: str | os.PathLike, a: str, b: str) -> Path:
-    return Path(sim_dir) / f'{a}__{b}.npy'
-
-
-def save_pair(sim_dir: str | os.PathLike, a: str, b: str, matrix: np.ndarray) -> Path:
-    path = pair_path(sim_dir, a, b)
-    with atomic_write(path, 'wb') as handle:
-        np.save(handle, matrix)
-    return path
-
-
-def load_similarity(sim_dir: str | os.PathLike
-                    ) -> tuple[dict[str, int], dict[tuple[str, str], np.ndarray]]:
-    """``(num_nodes, sim)`` for ``partition_zoo(num_nodes, sim, K)`` from compute_sim's output."""
-    index_path = Path(sim_dir) / SIM_INDEX
-    if not index_path.is_file():
-        raise FileNotFoundError(f'{index_path} not found; run tools/dery/compute_sim.py first')
-    index = json.loads(index_path.read_text())
-    sim = {(a, b): np.load(pair_path(sim_dir, a, b)) for a, b in index['pairs']}
-    return dict(index['num_nodes']), sim

@@ -67,8 +67,12 @@ class Partition:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Partition:
-        return cls(blocks=tuple(PartitionBlock(**block) for block in data['blocks']),
-                   centres=tuple(PartitionBlock(**block) for block in data['centres']),
+        """The partition of :meth:`to_json`'s form; other keys (tools/dery/partition.py adds
+        block names and shapes) are ignored."""
+        def block(entry: Mapping[str, Any]) -> PartitionBlock:
+            return PartitionBlock(*(entry[key] for key in ('model', 'start', 'end', 'group')))
+        return cls(blocks=tuple(block(entry) for entry in data['blocks']),
+                   centres=tuple(block(entry) for entry in data['centres']),
                    score=float(data['score']))
 
     def save(self, path: PathLike) -> None:

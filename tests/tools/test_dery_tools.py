@@ -1,4 +1,5 @@
-"""tools/dery/{get_rep,compute_sim,count_inout_size}.py on a tiny zoo over the digits data."""
+"""tools/dery/{get_rep,compute_sim,count_inout_size,partition}.py on a tiny zoo over the digits
+data."""
 import json
 import runpy
 import sys
@@ -7,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from mm_cl_addon.reassembly import partition_zoo
-from mm_cl_addon.reassembly.features import load_similarity, read_features
+from mm_cl_addon.reassembly import Partition, partition_zoo
+from mm_cl_addon.reassembly.features import read_features
+from mm_cl_addon.reassembly.sim_tables import load_similarity
 
 from ..e2e.helpers import REPO, free_port, run_tool
 
@@ -118,3 +120,53 @@ def test_two_gloo_processes_match_one(outputs, tmp_path):
     assert num_nodes == NODES and sim.keys() == reference.keys()
     for key in sim:
         np.testing.assert_allclose(sim[key], reference[key], atol=1e-6)
+
+
+def test_partition_tool_writes_the_partition_with_shapes_and_costs(outputs, monkeypatch, capsys):
+    out = outputs / 'part' / 'partition.json'
+    run_script(monkeypatch, 'partition.py', outputs / 'sim', '--out', out, '--K', 2, '--eps', 0.5,
+               '--trial', 3, '--num-iter', 20, '--seed', 1, '--sizes', outputs / 'inout.json')
+    printed = capsys.readouterr().out
+    record = json.loads(out.read_text())
+    num_nodes, sim = load_similarity(outputs / 'sim')
+    expected = partition_zoo(num_nodes, sim, K=2, eps=0.5, trial=3, num_iter=20, seed=1)
+    assert Partition.load(out) == expected  # the tool's file is a Partition file too
+    assert (record['format'], record['K'], record['seed']) == ('mm_cl_addon.dery_partition/1', 2, 1)
+    assert record['sim_func'] == 'cka' and record['num_nodes'] == NODES
+    inout = json.loads((outputs / 'inout.json').read_text())
+    for name in NODES:
+        blocks = [block for block in record['blocks'] if block['model'] == name]
+        assert [block['group'] for block in blocks] == [0, 1]
+        assert blocks[0]['start'] == 0 and blocks[-1]['end'] == NODES[name]
+        assert blocks[0]['end'] == blocks[1]['start']
+        names = [n for block in blocks for n in block['block_names']]
+        assert names == [b['name'] for b in inout[name]['blocks']]
+        for block in blocks:
+            assert block['in_shape'] == inout[name]['node_shapes'][block['start']]
+            assert block['out_shape'] == inout[name]['node_shapes'][block['end']]
+        assert sum(block['params'] for block in blocks) == sum(
+            b['params'] for b in inout[name]['blocks'])
+    assert [group['centre'] for group in record['groups']] == [c.model for c in expected.centres]
+    for k, group in enumerate(record['groups']):
+        assert {m['model'] for m in group['members']} == set(NODES)
+        assert record['centres'][k] in group['members']
+    assert f'score {expected.score:.4f}' in printed and 'group 1: ' in printed
+    assert [p.name for p in out.parent.iterdir()] == ['partition.json']  # no temporary left
+
+
+def test_partition_tool_without_sizes_and_with_sizes_of_another_zoo(outputs, monkeypatch,
+                                                                      tmp_path):
+    out = tmp_path / 'partition.json'
+    run_script(monkeypatch, 'partition.py', outputs / 'sim', '--out', out, '--K', 2, '--eps', 0.5,
+               '--trial', 2)
+    block = json.loads(out.read_text())['blocks'][0]
+    assert 'in_shape' not in block and block['block_names']
+    sizes = json.loads((outputs / 'inout.json').read_text())
+    sizes['vit']['num_nodes'] = 5
+    (tmp_path / 'other.json').write_text(json.dumps(sizes))
+    with pytest.raises(ValueError, match=r"model 'vit' has 5 blocks there but 3"):
+        run_script(monkeypatch, 'partition.py', outputs / 'sim', '--out', tmp_path / 'x.json',
+                   '--K', 2, '--eps', 0.5, '--sizes', tmp_path / 'other.json')
+    with pytest.raises(FileNotFoundError, match='index.json not found'):
+        run_script(monkeypatch, 'partition.py', tmp_path, '--out', tmp_path / 'x.json', '--K', 2)
+    assert not (tmp_path / 'x.json').exists()

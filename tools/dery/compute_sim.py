@@ -2,7 +2,7 @@
 
 DeRy's compute_sim: python tools/dery/compute_sim.py FEAT_DIR --out-dir DIR --sim-func cka.
 Writes <a>__<b>.npy ([L_a, L_b], nodes 1..L, for partition_zoo), <a>__<b>.png and index.json;
-load them with mm_cl_addon.reassembly.features.load_similarity. Launched with
+load them with mm_cl_addon.reassembly.load_similarity (tools/dery/partition.py does). Launched with
 tools/dist_launch.sh, the pairs are split across the ranks.
 """
 import argparse
@@ -17,15 +17,9 @@ from mmengine.dist import barrier, get_dist_info, init_dist
 
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
 from mm_cl_addon.compat import exit_after_distributed_run
-from mm_cl_addon.reassembly.features import (
-    SIM_FUNCS,
-    SIM_INDEX,
-    node_similarity,
-    read_features,
-    read_meta,
-    save_pair,
-)
-from mm_cl_addon.utils import atomic_write, atomic_write_json
+from mm_cl_addon.reassembly.features import read_features, read_meta
+from mm_cl_addon.reassembly.sim_tables import SIM_FUNCS, node_similarity, save_index, save_pair
+from mm_cl_addon.utils import atomic_write
 
 
 def parse_args() -> argparse.Namespace:
@@ -84,11 +78,7 @@ def main() -> None:
     barrier()
     if rank == 0:
         metas = {name: read_meta(path) for name, path in paths.items()}
-        atomic_write_json(Path(args.out_dir) / SIM_INDEX, {
-            'sim_func': args.sim_func,
-            'num_nodes': {name: meta['num_nodes'] for name, meta in metas.items()},
-            'blocks': {name: meta['blocks'] for name, meta in metas.items()},
-            'pairs': [list(pair) for pair in pairs]})
+        save_index(args.out_dir, args.sim_func, metas, pairs)
 
 
 if __name__ == '__main__':

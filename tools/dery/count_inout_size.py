@@ -2,21 +2,16 @@
 
 DeRy's count_inout_size: python tools/dery/count_inout_size.py ZOO DATA_CONFIG --out FILE.
 Shapes are per sample, at the resolution of the data config's first sample; FLOPs are for one
-sample (see mm_cl_addon.reassembly.features.block_costs for how they are counted).
+sample (see mm_cl_addon.reassembly.costs.block_costs for how they are counted).
 """
 import argparse
 
 from mmengine.config import Config
 
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
-from mm_cl_addon.reassembly.features import (
-    DatasetSamples,
-    block_costs,
-    build_zoo_model,
-    extract_features,
-    load_zoo,
-    node_shapes_table,
-)
+from mm_cl_addon.reassembly.costs import block_costs, node_shapes_table
+from mm_cl_addon.reassembly.features import extract_features
+from mm_cl_addon.reassembly.zoo import DatasetSamples, build_zoo_model, load_zoo
 from mm_cl_addon.utils import atomic_write_json
 
 

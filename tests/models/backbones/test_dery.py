@@ -1,4 +1,8 @@
-"""DeRy backbone: exact cuts, stitching adapters, freezing, errors and a training run."""
+"""DeRy backbone: exact cuts, adapters in a chain, freezing, errors and a training run.
+
+The cutting itself is tested in tests/reassembly/test_cutting.py, the adapters in
+tests/models/layers/test_stitching.py.
+"""
 import json
 
 import pytest
@@ -9,7 +13,8 @@ from torch import nn
 
 from mm_cl_addon.compat.checkpoint import load_checkpoint
 from mm_cl_addon.models import SmallConvNet
-from mm_cl_addon.models.backbones.dery import DeRy, Layout, SourceCuts, Stitch, make_stitch
+from mm_cl_addon.models.backbones.dery import DeRy
+from mm_cl_addon.models.layers.stitching import Layout
 from tests.e2e.helpers import REPO, train
 
 RESNET = dict(name='resnet', library='timm', arch='resnet10t', kwargs=dict(num_classes=0))
@@ -63,38 +68,6 @@ def test_vit_cut_in_three_reproduces_its_pre_logits(tmp_path):
     torch.testing.assert_close(features, expected, atol=1e-6, rtol=0)
 
 
-def test_sequential_cutter_refuses_a_vit_stem_but_cuts_its_blocks():
-    model = timm.create_model('vit_tiny_patch16_224', **VIT_KWARGS).eval()
-    cuts = SourceCuts(model, 'vit', (3, 32, 32), cutter='sequential')
-    with pytest.raises(ValueError, match=r"zoo model 'vit'.*cls_token"):
-        cuts.stem()
-    x = torch.randn(2, 65, 48)
-    with torch.no_grad():
-        torch.testing.assert_close(cuts.part(1, 3).eval()(x), model.blocks[1:3](x))
-
-
-@pytest.mark.parametrize('source, target, shape_in, shape_out', [
-    (Layout('cnn', 8, (8, 8)), Layout('cnn', 16, (4, 4)), (2, 8, 8, 8), (2, 16, 4, 4)),
-    (Layout('cnn', 8, (4, 4)), Layout('cnn', 8, (6, 6)), (2, 8, 4, 4), (2, 8, 6, 6)),
-    (Layout('cnn', 8, (8, 8)), Layout('vit', 12, (4, 4), 1), (2, 8, 8, 8), (2, 17, 12)),
-    (Layout('vit', 12, (4, 4), 1), Layout('vit', 20, (2, 2), 2), (2, 17, 12), (2, 6, 20)),
-    (Layout('vit', 12, (4, 4), 2), Layout('vit', 12, (4, 4), 1), (2, 18, 12), (2, 17, 12)),
-    (Layout('vit', 12, (4, 4), 1), Layout('cnn', 6, (8, 8)), (2, 17, 12), (2, 6, 8, 8)),
-])
-def test_stitches_produce_the_target_layout(source, target, shape_in, shape_out):
-    stitch = make_stitch(source, target)
-    assert isinstance(stitch, Stitch)
-    assert stitch(torch.randn(*shape_in)).shape == shape_out
-
-
-def test_matching_layouts_need_no_stitch_and_kept_tokens_pass_through():
-    layout = Layout('vit', 12, (4, 4), 1)
-    assert isinstance(make_stitch(layout, layout), nn.Identity)
-    x = torch.randn(2, 18, 12)
-    out = make_stitch(Layout('vit', 12, (4, 4), 2), layout)(x)
-    assert torch.equal(out, torch.cat([x[:, :1], x[:, 2:]], dim=1))
-
-
 def test_mixed_chain_uses_each_adapter_kind():
     dery = DeRy([['resnet', 0, 2], ['vit', 1, 3], ['resnet', 3, 4]],
                 dict(models=[RESNET, VIT]), input_size=(3, 32, 32))
@@ -130,30 +103,6 @@ def test_fresh_stem_is_reinitialised_and_trainable():
     assert source.stem.state_dict().keys() == fresh.stem.state_dict().keys()
     assert not torch.equal(source.stem.state_dict()['model.pos_embed'],
                            fresh.stem.state_dict()['model.pos_embed'])
-
-
-class _Untraceable(nn.Module):
-    """Data-dependent control flow (no fx trace) and no block table."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stages = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Conv2d(4, 4, 3, padding=1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.stages(x) if x.sum() > -1e9 else x
-
-
-def test_a_model_without_block_table_is_named():
-    with pytest.raises(ValueError, match=r"zoo model 'mystery' \(_Untraceable\).*no block table"):
-        SourceCuts(_Untraceable(), 'mystery', (3, 8, 8))
-
-
-def test_an_untraceable_model_with_blocks_falls_back_to_the_sequential_cutter():
-    cuts = SourceCuts(_Untraceable(), 'mystery', (3, 8, 8), blocks=['stages.0', 'stages.1'])
-    assert cuts.cutter.method == 'sequential'
-    with pytest.raises(ValueError, match=r"cannot cut zoo model 'mystery'.*fx: TraceError"):
-        SourceCuts(_Untraceable(), 'mystery', (3, 8, 8), blocks=['stages.0', 'stages.1'],
-                   cutter='fx')
 
 
 def test_bad_specs_and_zoo_entries_are_named(tmp_path):

@@ -1,0 +1,98 @@
+"""Zoo manifests, building their models, and a data config's preprocessed samples."""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mm_cl_addon.reassembly.zoo import DatasetSamples, ZooModel, build_zoo_model, load_zoo
+
+from .tiny_models import small_convnet
+
+
+def test_zoo_manifest_and_models(tmp_path):
+    path = tmp_path / 'zoo.json'
+    path.write_text(json.dumps({'models': [
+        {'name': 'cnn', 'library': 'mm_cl_addon',
+         'arch': {'type': 'ImageClassifier', 'backbone': {'type': 'SmallConvNet'},
+                  'head': {'type': 'LinearClsHead', 'num_classes': 2, 'in_channels': 64}}},
+        {'name': 'r-1', 'library': 'timm', 'arch': 'resnet18', 'blocks': ['layer1.0'],
+         'kwargs': {'in_chans': 1, 'layers': [1, 1, 1, 1], 'channels': [8, 8, 8, 8]}}]}))
+    cnn, resnet = load_zoo(path)
+    assert resnet.blocks == ('layer1.0',) and resnet.kwargs['in_chans'] == 1
+    model = build_zoo_model(cnn)
+    assert type(model).__name__ == 'SmallConvNet' and not model.training  # the backbone
+    weights = build_zoo_model(resnet, seed=3).state_dict()
+    assert all(torch.equal(v, build_zoo_model(resnet, seed=3).state_dict()[k])
+               for k, v in weights.items())
+
+
+def test_zoo_checkpoint_is_loaded_strictly(tmp_path):
+    model = small_convnet()
+    torch.save({'state_dict': model.state_dict()}, tmp_path / 'ok.pth')
+    entry = ZooModel('cnn', 'mm_cl_addon', {'type': 'SmallConvNet', 'widths': [4, 8]},
+                     checkpoint=str(tmp_path / 'ok.pth'))
+    loaded = build_zoo_model(entry, seed=1)
+    assert all(torch.equal(v, loaded.state_dict()[k]) for k, v in model.state_dict().items())
+    wrong = ZooModel('cnn', 'mm_cl_addon', {'type': 'SmallConvNet', 'widths': [4]},
+                     checkpoint=str(tmp_path / 'ok.pth'))
+    with pytest.raises(ValueError, match=r"unexpected keys \['stages.1"):
+        build_zoo_model(wrong)
+
+
+@pytest.mark.parametrize('entry, error, message', [
+    ({'name': 'a', 'arch': 'resnet18'}, KeyError, r"missing keys \['library'\]"),
+    ({'name': 'a', 'arch': 'x', 'library': 'timm', 'ckpt': 'p'}, KeyError, 'unknown keys'),
+    ({'name': 'a__b', 'arch': 'x', 'library': 'timm'}, ValueError, 'single "_"'),
+    ({'name': 'a', 'arch': 'x', 'library': 'keras'}, ValueError, 'library must be one of'),
+])
+def test_bad_manifest_entries(tmp_path, entry, error, message):
+    path = tmp_path / 'zoo.yaml'
+    path.write_text(json.dumps({'models': [entry]}))
+    with pytest.raises(error, match=message):
+        load_zoo(path)
+
+
+def test_repeated_names_are_an_error(tmp_path):
+    path = tmp_path / 'zoo.json'
+    entry = {'name': 'a', 'arch': 'resnet18', 'library': 'timm'}
+    path.write_text(json.dumps([entry, entry]))
+    with pytest.raises(ValueError, match=r"names \['a'\] appear more than once"):
+        load_zoo(path)
+
+
+def test_dataset_samples_are_preprocessed():
+    cfg = Config(dict(
+        data_preprocessor=dict(mean=[78.0], std=[96.0]),
+        test_dataloader=dict(dataset=dict(type='DigitsDataset', split='test', seed=0,
+                                          pipeline=[dict(type='PackInputs')]))))
+    samples = DatasetSamples(cfg, 'test', 5)
+    raw = samples.dataset[2]['inputs'].float()
+    assert len(samples) == 5 and samples[2].shape == (1, 8, 8)
+    torch.testing.assert_close(samples[2], (raw - 78.0) / 96.0)
+    with pytest.raises(IndexError):
+        samples[5]
+    with pytest.raises(ValueError, match='num_samples must be in'):
+        DatasetSamples(cfg, 'test', 10**6)
+    with pytest.raises(KeyError, match='val_dataloader'):
+        DatasetSamples(cfg, 'val')
+
+
+def test_manifest_type_names_relative_checkpoints_and_the_repository_zoo(tmp_path):
+    model = small_convnet()
+    (tmp_path / 'ckpt').mkdir()
+    torch.save(model.state_dict(), tmp_path / 'ckpt' / 'cnn.pth')
+    path = tmp_path / 'zoo.yaml'
+    path.write_text('models:\n  - {name: cnn, library: mm_cl_addon, arch: SmallConvNet,\n'
+                    '     kwargs: {widths: [4, 8]}, checkpoint: ckpt/cnn.pth,\n'
+                    '     input_size: [1, 8, 8]}\n')
+    (entry,) = load_zoo(path)
+    assert entry.checkpoint == str(tmp_path / 'ckpt' / 'cnn.pth')
+    assert entry.input_size == (1, 8, 8)
+    loaded = build_zoo_model(entry, seed=5)
+    assert all(torch.equal(v, loaded.state_dict()[k]) for k, v in model.state_dict().items())
+    repository_zoo = load_zoo(Path(__file__).parents[2] / 'configs' / 'dery' /
+                              'digits_zoo.yaml')
+    assert [build_zoo_model(e).__class__.__name__ for e in repository_zoo] == [
+        'SmallConvNet', 'VisionTransformer']
