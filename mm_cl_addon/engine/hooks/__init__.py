@@ -4,9 +4,10 @@ from .cpg_hook import CPGHook
 from .gdumb_hook import GDumbHook
 from .memory_key_hook import MemoryKeyUpdateHook
 from .mir_hook import MIRHook
+from .online_eval_hook import OnlineStreamEvalHook
 from .packnet_hook import PackNetHook
 from .reference_model_hook import ReferenceModelHook
 from .replay_hook import ReplayHook
 
 __all__ = ['AGEMHook', 'CPGHook', 'GDumbHook', 'MIRHook', 'MemoryKeyUpdateHook', 'PackNetHook',
-           'ReferenceModelHook', 'ReplayHook']
+           'OnlineStreamEvalHook', 'ReferenceModelHook', 'ReplayHook']
