@@ -7,7 +7,6 @@ the fly, so one small data set serves class- and domain-incremental experiments.
 """
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,26 +18,11 @@ from scipy import ndimage
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+from .arguments import check_ratio, check_seed, is_int
+
 SPLITS = ('train', 'val', 'test', 'all')
 DOMAIN_KINDS = ('rotation', 'permutation')
-_MAX_SEED = 2**32  # what both numpy and scikit-learn accept as a seed
 _RAW_MAX = 16  # load_digits pixel values run from 0 to 16
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_seed(name: str, value: object) -> int:
-    if not _is_int(value) or not 0 <= value < _MAX_SEED:
-        raise ValueError(f'{name} must be an int in [0, 2**32), got {value!r}')
-    return int(value)
-
-
-def _check_ratio(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f'{name} must be a number in [0, 1), got {value!r}')
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -52,10 +36,10 @@ class DomainShift:
     def __post_init__(self) -> None:
         if self.kind not in DOMAIN_KINDS:
             raise ValueError(f'domains.kind must be one of {DOMAIN_KINDS}, got {self.kind!r}')
-        if not _is_int(self.num_domains) or self.num_domains < 1:
+        if not is_int(self.num_domains) or self.num_domains < 1:
             raise ValueError(
                 f'domains.num_domains must be an int >= 1, got {self.num_domains!r}')
-        _check_seed('domains.seed', self.seed)
+        check_seed('domains.seed', self.seed)
 
     @classmethod
     def from_cfg(cls, cfg: Mapping) -> DomainShift:
@@ -159,9 +143,9 @@ class DigitsDataset(BaseDataset):
         if split not in SPLITS:
             raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
         self.split = split
-        self.seed = _check_seed('seed', seed)
-        self.val_ratio = _check_ratio('val_ratio', val_ratio)
-        self.test_ratio = _check_ratio('test_ratio', test_ratio)
+        self.seed = check_seed('seed', seed)
+        self.val_ratio = check_ratio('val_ratio', val_ratio)
+        self.test_ratio = check_ratio('test_ratio', test_ratio)
         if self.val_ratio + self.test_ratio >= 1:
             raise ValueError('val_ratio + test_ratio must be below 1 to leave training data, '
                              f'got {self.val_ratio} + {self.test_ratio}')

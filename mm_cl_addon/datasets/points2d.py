@@ -11,7 +11,6 @@ published files.
 """
 from __future__ import annotations
 
-import numbers
 import os
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -23,6 +22,7 @@ from mmpretrain.registry import DATASETS
 from sklearn.datasets import make_blobs, make_moons
 
 from ..utils.io import atomic_write
+from .arguments import MAX_SEED, check_choice, check_seed
 
 DATASET_NAMES = ('modes', 'moons')
 ORDERS = ('iid', 'ci', 'cdi', 'cdid')
@@ -31,7 +31,6 @@ ARRAY_KEYS = ('x', 'y', 'mode', 'segment')
 META_KEYS = ('dataset', 'order', 'seed')
 NUM_TRAIN = 1000  # the generator draws 2 * NUM_TRAIN points: half train, a quarter val, test
 SHUFFLE_SEED = 1234  # the authors' fixed shuffling seed; ``seed`` is added to it
-_MAX_SEED = 2**32  # numpy's RandomState (used by scikit-learn's generators) takes [0, 2**32)
 
 
 @dataclass(frozen=True)
@@ -91,23 +90,9 @@ class StreamSplit:
         return len(self.y)
 
 
-def _check_choice(name: str, value: object, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ValueError(f'{name} must be one of {tuple(choices)}, got {value!r}')
-    return str(value)
-
-
-def check_seed(value: object) -> int:
-    """The user seed: an int in [0, 2**32)."""
-    if (not isinstance(value, numbers.Integral) or isinstance(value, bool)
-            or not 0 <= value < _MAX_SEED):
-        raise ValueError(f'seed must be an int in [0, 2**32), got {value!r}')
-    return int(value)
-
-
 def _shifted(reference_seed: int, seed: int) -> int:
     """A reference seed moved by the user seed, so seed 0 gives the published numbers."""
-    return (reference_seed + seed) % _MAX_SEED
+    return (reference_seed + seed) % MAX_SEED
 
 
 def _halves(count: int) -> tuple[int, int]:
@@ -121,8 +106,8 @@ def generate_pool(dataset: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray, 
     The order (per class or class pair, mode 0 then mode 1) matters: the splits are cut
     from it by interleaving, which makes each of them stratified by class and mode.
     """
-    spec = SPECS[_check_choice('dataset', dataset, DATASET_NAMES)]
-    seed = check_seed(seed)
+    spec = SPECS[check_choice('dataset', dataset, DATASET_NAMES)]
+    seed = check_seed('seed', seed)
     counts = spec.class_counts()
     xs, ys, modes = [], [], []
     if spec.kind == 'blobs':
@@ -194,7 +179,7 @@ def order_split(split: StreamSplit, order: str, seed: int = 0) -> StreamSplit:
     Sorts are stable (the reference's were not, so its order within a ``ci``/``cdi``
     segment depended on the numpy version); ``cdid`` sorts by a float and matches exactly.
     """
-    _check_choice('order', order, ORDERS)
+    check_choice('order', order, ORDERS)
     if order == 'iid':
         shuffled = _shuffled(split, seed)
         return StreamSplit(shuffled.x, shuffled.y, shuffled.mode, np.zeros_like(shuffled.y))
@@ -224,8 +209,8 @@ def cut_validation(split: StreamSplit, order: str) -> StreamSplit:
 
 def make_stream(dataset: str, order: str, seed: int = 0) -> dict[str, StreamSplit]:
     """The train, val and test streams of one benchmark in one order; seed 0 is the paper's."""
-    _check_choice('order', order, ORDERS)
-    splits = split_pool(*generate_pool(dataset, seed), seed=check_seed(seed))
+    check_choice('order', order, ORDERS)
+    splits = split_pool(*generate_pool(dataset, seed), seed=check_seed('seed', seed))
     streams = {name: order_split(part, order, seed) for name, part in splits.items()}
     streams['val'] = cut_validation(streams['val'], order)
     return streams
@@ -324,7 +309,7 @@ class Points2DDataset(BaseDataset):
                  indices: int | Sequence[int] | None = None,
                  serialize_data: bool = True,
                  metainfo: dict | None = None):
-        self.split = _check_choice('split', split, SPLITS)
+        self.split = check_choice('split', split, SPLITS)
         super().__init__(ann_file=data_file, metainfo=metainfo, data_root=data_root,
                          pipeline=pipeline, test_mode=test_mode, lazy_init=lazy_init,
                          indices=indices, serialize_data=serialize_data)

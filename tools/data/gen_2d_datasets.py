@@ -14,13 +14,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from mm_cl_addon.datasets.arguments import check_seed
 from mm_cl_addon.datasets.points2d import (
     DATASET_NAMES,
     ORDERS,
     SPECS,
     SPLITS,
     StreamSplit,
-    check_seed,
     make_stream,
     save_stream,
 )
@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
                         help='0 gives the published streams; others shift every generator seed')
     args = parser.parse_args(argv)
     try:
-        seed = check_seed(args.seed)
+        seed = check_seed('seed', args.seed)
     except ValueError as error:
         parser.error(str(error))
     written = []

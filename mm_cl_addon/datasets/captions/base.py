@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 from mmpretrain.datasets import BaseDataset
 
+from ..arguments import check_choice, check_seed
+
 MODALITIES = ('image', 'text', 'paired')
 CAPTION_MODES = ('sample', 'all')
 SPLITS = ('train', 'val', 'test')
-_MAX_SEED = 2**32
 
 
 @dataclass(frozen=True)
@@ -31,25 +32,6 @@ class ImageRecord:
     image_id: int
     img_path: str
     gt_label: int
-
-
-def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ValueError(f'{name} must be one of {tuple(choices)}, got {value!r}')
-    return str(value)
-
-
-def check_seed(name: str, value: object) -> int:
-    if (not isinstance(value, numbers.Integral) or isinstance(value, bool)
-            or not 0 <= value < _MAX_SEED):
-        raise ValueError(f'{name} must be an int in [0, 2**32), got {value!r}')
-    return int(value)
-
-
-def check_ratio(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f'{name} must be a number in [0, 1), got {value!r}')
-    return float(value)
 
 
 def resolve(root: str, path: str) -> str:

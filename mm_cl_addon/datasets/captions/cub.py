@@ -11,12 +11,11 @@ from collections.abc import Sequence
 
 from mmpretrain.registry import DATASETS
 
+from ..arguments import check_ratio, check_seed
 from .base import (
     CaptionedImageDataset,
     ImageRecord,
     carve_out,
-    check_ratio,
-    check_seed,
     read_caption_file,
     require_dir,
     require_file,
