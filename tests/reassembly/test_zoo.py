@@ -5,10 +5,13 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
+from mmpretrain.registry import MODELS
 
+from mm_cl_addon.models.backbones.dery import DeRy
+from mm_cl_addon.reassembly.features import extract_features
 from mm_cl_addon.reassembly.zoo import DatasetSamples, ZooModel, build_zoo_model, load_zoo
 
-from .tiny_models import small_convnet
+from .tiny_models import make_images, small_convnet
 
 
 def test_zoo_manifest_and_models(tmp_path):
@@ -96,3 +99,71 @@ def test_manifest_type_names_relative_checkpoints_and_the_repository_zoo(tmp_pat
                               'digits_zoo.yaml')
     assert [build_zoo_model(e).__class__.__name__ for e in repository_zoo] == [
         'SmallConvNet', 'VisionTransformer']
+
+
+def _classifier_checkpoint(path):
+    """An mmpretrain ImageClassifier over a SmallConvNet, saved as the Runner saves it."""
+    backbone = {'type': 'SmallConvNet', 'in_channels': 1, 'widths': [4, 8]}
+    arch = {'type': 'ImageClassifier', 'backbone': backbone,
+            'neck': {'type': 'GlobalAveragePooling'},
+            'head': {'type': 'LinearClsHead', 'num_classes': 10, 'in_channels': 8}}
+    torch.manual_seed(7)
+    classifier = MODELS.build(arch)
+    with torch.no_grad():  # non-trivial BN statistics, so a fresh model cannot pass for it
+        for module in classifier.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+    torch.save({'meta': {'epoch': 1}, 'state_dict': classifier.state_dict()}, path)
+    return classifier, arch
+
+
+@pytest.mark.parametrize('arch_form', ['classifier', 'backbone'])
+def test_one_classifier_entry_serves_features_and_the_dery_backbone(tmp_path, arch_form):
+    classifier, arch = _classifier_checkpoint(tmp_path / 'cnn.pth')
+    entry = {'name': 'cnn', 'library': 'mm_cl_addon', 'checkpoint': 'cnn.pth',
+             'input_size': [1, 8, 8]}
+    if arch_form == 'classifier':  # the training config's model, head included
+        entry['arch'] = arch
+    else:  # the backbone type, its arguments as kwargs
+        entry.update(arch='SmallConvNet', kwargs={'in_channels': 1, 'widths': [4, 8]})
+    path = tmp_path / 'zoo.yaml'
+    path.write_text(json.dumps({'models': [entry]}))
+    images = make_images()
+    classifier.eval()
+    with torch.no_grad():
+        expected = classifier.backbone(images)[0]
+
+    (zoo_entry,) = load_zoo(path)
+    model = build_zoo_model(zoo_entry, seed=1)
+    assert type(model).__name__ == 'SmallConvNet'
+    assert all(torch.equal(v, model.state_dict()[k])
+               for k, v in classifier.backbone.state_dict().items())
+    features = extract_features(model, images, progress=False)
+    torch.testing.assert_close(features.features[2], expected.mean(dim=(2, 3)))
+
+    dery = DeRy([['cnn', 0, 1], ['cnn', 1, 2]], str(path), input_size=(1, 8, 8)).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(dery(images)[0], expected)
+
+
+def test_classifier_checkpoint_rule_is_strict_on_the_backbone(tmp_path):
+    _classifier_checkpoint(tmp_path / 'cnn.pth')
+    wider = ZooModel('cnn', 'mm_cl_addon', 'SmallConvNet',
+                     checkpoint=str(tmp_path / 'cnn.pth'),
+                     kwargs={'in_channels': 1, 'widths': [4, 8, 16]})
+    with pytest.raises(ValueError, match=r"missing keys \['stages.2"):
+        build_zoo_model(wider)
+    with pytest.raises(ValueError, match=r"missing keys \['stages.2"):
+        DeRy([['cnn', 0, 1]], {'models': [{
+            'name': 'cnn', 'library': 'mm_cl_addon', 'arch': 'SmallConvNet',
+            'checkpoint': str(tmp_path / 'cnn.pth'),
+            'kwargs': {'in_channels': 1, 'widths': [4, 8, 16]}}]}, input_size=(1, 8, 8))
+
+
+def test_mmpretrain_backbone_whose_train_returns_none_is_still_returned():
+    entry = ZooModel('mmvit', 'mmpretrain', 'VisionTransformer', kwargs={
+        'img_size': 8, 'patch_size': 2, 'in_channels': 1,
+        'arch': {'embed_dims': 16, 'num_layers': 2, 'num_heads': 2, 'feedforward_channels': 32}})
+    model = build_zoo_model(entry)
+    assert type(model).__name__ == 'VisionTransformer' and not model.training

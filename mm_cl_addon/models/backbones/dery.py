@@ -3,126 +3,27 @@
 A DeRy network is a chain of parts cut out of zoo models, ``[model_name, start_node, end_node]``
 each, joined by stitching adapters. Nodes follow :mod:`mm_cl_addon.reassembly.block_table`: node
 0 is the input of a model's first block (its stem's output) and node i the output of its i-th
-block, so part (s, e] runs blocks s+1..e. This module reads the zoo manifest, builds the source
-models and assembles the network; the cutting is :mod:`mm_cl_addon.reassembly.cutting` and the
-adapters :mod:`mm_cl_addon.models.layers.stitching`. Each part runs at its source model's native
+block, so part (s, e] runs blocks s+1..e. This module assembles the network; the zoo manifest
+and its models are :mod:`mm_cl_addon.reassembly.zoo` (the reader and builder tools/dery uses),
+the cutting is :mod:`mm_cl_addon.reassembly.cutting` and the adapters
+:mod:`mm_cl_addon.models.layers.stitching`. Each part runs at its source model's native
 layout and the adapter in front of it resamples to that layout. See docs/dery_backbone.md.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-import timm
 import torch
-import torchvision
-from mmengine.fileio import load
-from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mm_cl_addon.compat.checkpoint import load_checkpoint
 from mm_cl_addon.models.layers.stitching import make_stitch
 from mm_cl_addon.reassembly.cutting import SourceCuts
+from mm_cl_addon.reassembly.zoo import build_zoo_model, load_zoo
 
-LIBRARIES = ('timm', 'mmpretrain', 'torchvision', 'mm_cl_addon')
 STEMS = ('source', 'fresh')
-
-
-@dataclass(frozen=True)
-class ZooEntry:
-    """One model of the zoo manifest: how to build it locally and where its weights are."""
-
-    name: str
-    arch: str
-    library: str
-    checkpoint: str | None = None
-    blocks: tuple[str, ...] | None = None
-    kwargs: dict = field(default_factory=dict)
-    input_size: tuple[int, ...] | None = None
-
-
-def load_zoo(zoo: str | os.PathLike | Mapping) -> dict[str, ZooEntry]:
-    """Read a zoo manifest (YAML/JSON file, or the same mapping inline) keyed by model name.
-
-    Relative checkpoint paths are taken from the manifest's folder, so a zoo can move as a whole.
-    """
-    base = ''
-    if isinstance(zoo, Mapping):
-        manifest = zoo
-    else:
-        path = os.fspath(zoo)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f'DeRy zoo manifest {path!r} is not a file')
-        manifest, base = load(path), os.path.dirname(os.path.abspath(path))
-    if not isinstance(manifest, Mapping) or not isinstance(manifest.get('models'), list):
-        raise ValueError(f'DeRy zoo manifest {zoo!r} must be a mapping with a "models" list')
-    known = {f for f in ZooEntry.__dataclass_fields__}
-    entries: dict[str, ZooEntry] = {}
-    for i, raw in enumerate(manifest['models']):
-        missing = {'name', 'arch', 'library'} - set(raw)
-        unknown = set(raw) - known
-        if missing or unknown:
-            raise ValueError(f'DeRy zoo manifest {zoo!r}, models[{i}]: missing keys '
-                             f'{sorted(missing)}, unknown keys {sorted(unknown)}; expected '
-                             f'name, arch, library and optionally {sorted(known - missing)}')
-        if raw['library'] not in LIBRARIES:
-            raise ValueError(f'DeRy zoo model {raw["name"]!r}: library must be one of '
-                             f'{LIBRARIES}, got {raw["library"]!r}')
-        if raw['name'] in entries:
-            raise ValueError(f'DeRy zoo manifest {zoo!r} names model {raw["name"]!r} twice')
-        checkpoint = raw.get('checkpoint')
-        if checkpoint:
-            checkpoint = os.path.join(base, os.path.expanduser(checkpoint))
-        entries[raw['name']] = ZooEntry(
-            name=raw['name'], arch=raw['arch'], library=raw['library'],
-            checkpoint=checkpoint or None,
-            blocks=None if raw.get('blocks') is None else tuple(raw['blocks']),
-            kwargs=dict(raw.get('kwargs') or {}),
-            input_size=None if raw.get('input_size') is None else tuple(raw['input_size']))
-    return entries
-
-
-def _strip_prefixes(state: Mapping[str, Any]) -> dict[str, Any]:
-    """Plain model keys from a DDP (``module.``) or mmpretrain classifier (``backbone.``) save."""
-    state = {k.removeprefix('module.'): v for k, v in state.items()}
-    if any(k.startswith('backbone.') for k in state):
-        state = {k.removeprefix('backbone.'): v for k, v in state.items()
-                 if k.startswith('backbone.')}
-    return state
-
-
-def build_source_model(entry: ZooEntry) -> nn.Module:
-    """Build ``entry``'s model locally (never a hub download) and load its checkpoint, if any."""
-    if entry.library == 'timm':
-        model = timm.create_model(entry.arch, pretrained=False, **entry.kwargs)
-    elif entry.library == 'torchvision':
-        model = torchvision.models.get_model(entry.arch, weights=None, **entry.kwargs)
-    else:  # mmpretrain and mm_cl_addon models both live in mmpretrain's MODELS registry
-        model = MODELS.build(dict(type=entry.arch, **entry.kwargs))
-    if entry.checkpoint is None:
-        return model
-    state = load_checkpoint(entry.checkpoint)
-    for key in ('state_dict', 'model'):
-        if isinstance(state, Mapping) and isinstance(state.get(key), Mapping):
-            state = state[key]
-            break
-    try:
-        missing, unexpected = model.load_state_dict(_strip_prefixes(state), strict=False)
-    except RuntimeError as err:
-        raise ValueError(f'DeRy zoo model {entry.name!r}: checkpoint {entry.checkpoint} does '
-                         f'not fit {entry.library} {entry.arch}: {err}') from err
-    if missing:
-        raise ValueError(f'DeRy zoo model {entry.name!r}: checkpoint {entry.checkpoint} lacks '
-                         f'{len(missing)} weights of {entry.arch}, e.g. {missing[:5]}')
-    if unexpected:
-        print_log(f'DeRy zoo model {entry.name!r}: ignored {len(unexpected)} checkpoint keys '
-                  f'that {entry.arch} does not have, e.g. {unexpected[:5]}', logger='current')
-    return model
 
 
 def _reinitialise(stem: nn.Module) -> None:
@@ -175,7 +76,7 @@ class DeRy(BaseModule):
         if not blocks:
             raise ValueError('DeRy blocks is empty; give [model_name, start_node, end_node] '
                              'per part')
-        entries = load_zoo(zoo)
+        entries = {entry.name: entry for entry in load_zoo(zoo)}
         for i, spec in enumerate(blocks):
             if (len(spec) != 3 or spec[0] not in entries
                     or not all(isinstance(v, int) and not isinstance(v, bool) for v in spec[1:])):
@@ -188,7 +89,10 @@ class DeRy(BaseModule):
         def cuts_of(name: str, size: Sequence[int]) -> SourceCuts:
             size = tuple(size)
             if name not in sources:
-                sources[name] = build_source_model(entries[name])
+                # Weights of checkpoint-less models come from the current random state (the
+                # config's seed); the model is built in train mode, as mmengine builds models.
+                sources[name] = build_zoo_model(entries[name], seed=None)
+                sources[name].train()
             if (name, size) not in cuts:
                 cuts[name, size] = SourceCuts(sources[name], name, size, entries[name].blocks,
                                               cutter)
