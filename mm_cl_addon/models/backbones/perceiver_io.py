@@ -5,7 +5,7 @@ block whose context LayerNorm and ``to_kv`` projection are shared by every input
 token. MM-Pick-a-back transfers a modality's key/value projection between models,
 so here each modality gets its own LayerNorm and ``to_kv``: the two modules are
 swapped for :class:`ModalityLayerNorm` and :class:`ModalityLinear`, which route each
-token by a per-token modality index that the backbone sets before every forward.
+token by its modality: the backbone sets each modality's span of tokens before every forward.
 """
 from __future__ import annotations
 
@@ -23,16 +23,27 @@ MODALITIES = ('image', 'text')
 NUM_BYTES = 256  # UTF-8 byte values; padding is masked out, so no extra token is needed
 
 
+Span = tuple[int, int, int]  # (modality position, first token, end token)
+
+
 class ModalityIndex:
-    """The per-token modality index of the batch being encoded, shared by the routed modules."""
+    """Which tokens of the batch being encoded belong to which modality, shared by the routed
+    modules: contiguous spans, as the backbone concatenates each modality's tokens."""
 
     def __init__(self) -> None:
-        self.value: torch.Tensor | None = None
+        self.spans: list[Span] | None = None
 
-    def get(self) -> torch.Tensor:
-        if self.value is None:
+    def get(self) -> list[Span]:
+        if self.spans is None:
             raise RuntimeError('no modality index set: call the backbone, not its encoder')
-        return self.value
+        return self.spans
+
+
+def route(modules: nn.ModuleDict, tokens: torch.Tensor, index: ModalityIndex) -> torch.Tensor:
+    """Each span of ``tokens`` through its modality's module, joined back in order."""
+    layers = list(modules.values())
+    parts = [layers[position](tokens[:, start:end]) for position, start, end in index.get()]
+    return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
 
 class ModalityLayerNorm(nn.Module):
@@ -44,12 +55,7 @@ class ModalityLayerNorm(nn.Module):
         self._index = index
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        index = self._index.get()
-        out = torch.empty_like(tokens)
-        for position, norm in enumerate(self.norms.values()):
-            chosen = index == position
-            out[chosen] = norm(tokens[chosen])
-        return out
+        return route(self.norms, tokens, self._index)
 
 
 class ModalityLinear(nn.Module):
@@ -60,16 +66,10 @@ class ModalityLinear(nn.Module):
         super().__init__()
         self.linears = nn.ModuleDict({name: nn.Linear(in_features, out_features, bias=False)
                                       for name in modalities})
-        self.out_features = out_features
         self._index = index
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        index = self._index.get()
-        out = tokens.new_zeros(*tokens.shape[:-1], self.out_features)
-        for position, linear in enumerate(self.linears.values()):
-            chosen = index == position
-            out[chosen] = linear(tokens[chosen])
-        return out
+        return route(self.linears, tokens, self._index)
 
 
 def fourier_position_features(height: int, width: int, num_bands: int,
@@ -181,13 +181,13 @@ class PerceiverIOBackbone(BaseModule):
             return positions < inputs['text_length'].to(text.device).unsqueeze(1)
         return text != 0
 
-    def _context(self, inputs: torch.Tensor | Mapping) -> tuple[torch.Tensor, torch.Tensor,
+    def _context(self, inputs: torch.Tensor | Mapping) -> tuple[torch.Tensor, list[Span],
                                                                torch.Tensor]:
-        """Tokens, their modality index and their attention mask (True = attend)."""
+        """Tokens, each modality's span of them and their attention mask (True = attend)."""
         if isinstance(inputs, torch.Tensor):
             inputs = {'image': inputs}
-        parts, indices, masks = [], [], []
-        for name in self.modalities:
+        parts, spans, masks, start = [], [], [], 0
+        for position, name in enumerate(self.modalities):
             value = inputs.get(name)
             if value is None:
                 continue
@@ -197,19 +197,21 @@ class PerceiverIOBackbone(BaseModule):
             else:
                 tokens, mask = self.text_tokens(value), self.text_mask(inputs)
             parts.append(tokens)
-            masks.append(mask.bool())
-            indices.append(torch.full(tokens.shape[:2], self.modalities.index(name),
-                                      dtype=torch.long, device=tokens.device))
+            masks.append(mask)
+            spans.append((position, start, start + tokens.shape[1]))
+            start += tokens.shape[1]
         if not parts:
             raise ValueError(f'PerceiverIOBackbone: the inputs hold none of {self.modalities}')
-        return torch.cat(parts, 1), torch.cat(indices, 1), torch.cat(masks, 1)
+        if len(parts) == 1:
+            return parts[0], spans, masks[0]
+        return torch.cat(parts, 1), spans, torch.cat(masks, 1)
 
     def forward(self, inputs: torch.Tensor | Mapping) -> tuple[torch.Tensor]:
-        tokens, index, mask = self._context(inputs)
-        self._modality_index.value = index
+        tokens, spans, mask = self._context(inputs)
+        self._modality_index.spans = spans
         try:
             queries = self.query if self.output == 'query' else None
             out = self.perceiver(tokens, mask=mask, queries=queries)
         finally:
-            self._modality_index.value = None
+            self._modality_index.spans = None
         return (out[:, 0] if self.output == 'query' else out.mean(dim=1),)

@@ -31,7 +31,7 @@ def test_image_text_and_paired_batches_give_one_feature_per_sample():
                    {'image': image, 'text': text, 'text_mask': mask}):
         (feature,) = backbone(inputs)
         assert feature.shape == (2, 16) and torch.isfinite(feature).all()
-    assert backbone._modality_index.value is None  # cleared after every forward
+    assert backbone._modality_index.spans is None  # cleared after every forward
     assert _backbone(output='mean')(image)[0].shape == (2, 16)
 
 
