@@ -2,37 +2,15 @@
 import uuid
 from pathlib import Path
 
-import torch
 from mmengine.config import Config
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from mm_cl_addon.continual import TaskHookMixin
 from mm_cl_addon.engine.hooks.packnet_hook import PackNetHook
 from tests.datasets.caption_fixtures import write_cub
+from tests.engine.hooks.task_logits import TaskLogitsProbe
 
 CONFIG = Path(__file__).resolve().parents[2] / 'configs/mm_pickaback/packnet_perceiver_cub.py'
 TASKS = [[[0, 1], [0]], [[2, 3], [1]]]  # an image task, then a text task
-
-
-class LogitsAfterEachTask(TaskHookMixin, Hook):
-    priority = 'LOWEST'
-
-    def __init__(self, packnet: PackNetHook) -> None:
-        self.packnet = packnet
-        self.logits: dict[int, list[torch.Tensor]] = {}
-
-    @torch.no_grad()
-    def after_task(self, runner, task_id):
-        model = runner.model.eval()
-        for seen in range(task_id + 1):
-            batch = next(iter(runner.val_loop.task_loaders[seen]))
-            data = model.data_preprocessor(batch, False)
-            self.packnet.before_val_task(runner, seen)
-            feats = model.extract_feat(data['inputs'])
-            self.logits.setdefault(seen, []).append(
-                model.head.routed_logits(feats, data['data_samples']))
-            self.packnet.after_val_task(runner, seen, {})
 
 
 def test_packnet_keeps_the_image_task_bit_identical_through_a_text_task(tmp_path):
@@ -60,11 +38,10 @@ def test_packnet_keeps_the_image_task_bit_identical_through_a_text_task(tmp_path
                           vis_backends=[dict(type='LocalVisBackend')])
     runner = Runner.from_cfg(cfg)
     packnet = next(h for h in runner.hooks if isinstance(h, PackNetHook))
-    probe = LogitsAfterEachTask(packnet)
+    probe = TaskLogitsProbe(packnet)
     runner.register_hook(probe)
     runner.train()
-    image_task = probe.logits[0]
-    assert len(image_task) == 2 and torch.equal(image_task[0], image_task[1])
+    probe.assert_unchanged(len(TASKS))  # the image task, bit for bit, after the text task
     first = runner.train_loop.dataloader  # the text task's loader: text inputs only
     assert set(next(iter(first))['inputs']) == {'text', 'text_length'}
     kv = packnet.modules['backbone.perceiver.cross_attend_block.cross_attn.fn.to_kv.linears.text']

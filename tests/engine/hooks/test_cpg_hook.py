@@ -5,61 +5,42 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from mm_cl_addon.continual import TaskHookMixin
 from mm_cl_addon.continual.pruning_ratio import read_ratio_record, select_pruning_ratio
 from mm_cl_addon.engine.hooks.cpg_hook import CPGHook
 from mm_cl_addon.models.layers.owner_masks import owner_of, picked
-from tests.conftest import REPO, small_digits_config
+from tests.engine.hooks.task_logits import (
+    TaskLogitsProbe,
+    assert_same_run,
+    task_il_digits_config,
+)
 
 TASKS = ((0, 1), (2, 3), (4, 5))
 STAGES = (0.25, 0.5)
 MASK_INIT = 0.01
 
 
-class Probe(TaskHookMixin, Hook):
-    """Every seen task's logits after each task; masks after each pick; counts per stage."""
-
-    priority = 'LOWEST'  # after CPGHook
+class Probe(TaskLogitsProbe):
+    """Also the masks after each pick, and the owner counts after each compaction stage."""
 
     def __init__(self, cpg: CPGHook) -> None:
-        self.cpg = cpg
-        self.logits: dict[int, list[torch.Tensor]] = {}
+        super().__init__(cpg)
         self.masks_after_pick: dict[int, dict[str, torch.Tensor]] = {}
         self.stage_counts: list[tuple[str, dict[str, int], dict[str, int]]] = []
 
     def after_phase(self, runner, task_id, phase):
-        if phase == 'train' and self.cpg.masks:
+        if phase == 'train' and self.hook.masks:
             self.masks_after_pick[task_id] = {n: m.detach().clone()
-                                              for n, m in self.cpg.masks.items()}
+                                              for n, m in self.hook.masks.items()}
         if phase.startswith('compact@'):
             counts = {n: int((owner_of(m) == task_id + 1).sum())
-                      for n, m in self.cpg.modules.items()}
-            self.stage_counts.append((phase, dict(self.cpg.initial_owned), counts))
-
-    @torch.no_grad()
-    def after_task(self, runner, task_id):
-        model = runner.model
-        model.eval()
-        for seen in range(task_id + 1):
-            batch = next(iter(runner.val_loop.task_loaders[seen]))
-            data = model.data_preprocessor(batch, False)
-            self.cpg.before_val_task(runner, seen)
-            logits = model.head.routed_logits(model.extract_feat(data['inputs']),
-                                              data['data_samples'])
-            self.cpg.after_val_task(runner, seen, {})
-            self.logits.setdefault(seen, []).append(logits)
+                      for n, m in self.hook.modules.items()}
+            self.stage_counts.append((phase, dict(self.hook.initial_owned), counts))
 
 
 def _config(work_dir: Path, **hook) -> Config:
-    cfg = small_digits_config(work_dir, tasks=TASKS, widths=(8, 16))
-    task_il = Config.fromfile(str(REPO / 'configs/continual/finetune_cnn_split-digits_task-il.py'))
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[loader].dataset.scenario = task_il[loader].dataset.scenario
-    cfg.model.head = dict(type='MultiTaskClsHead', task_classes=[list(t) for t in TASKS],
-                          in_channels=16)
+    cfg = task_il_digits_config(work_dir, TASKS)
     cfg.optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9,
                                             weight_decay=5e-4))
     cfg.custom_hooks = [dict(type='CPGHook', prefixes=['backbone'], sparsity_stages=STAGES,
@@ -83,17 +64,10 @@ def _runner(cfg: Config, force_growth: bool = False) -> tuple[Runner, CPGHook, P
     return runner, cpg, probe
 
 
-def _assert_unchanged(probe: Probe, atol: float = 0.0) -> None:
-    for seen, history in probe.logits.items():
-        assert len(history) == len(TASKS) - seen
-        for later in history[1:]:
-            torch.testing.assert_close(later, history[0], rtol=0, atol=atol)
-
-
 def test_pick_compact_choose_without_forgetting(tmp_path):
     runner, cpg, probe = _runner(_config(tmp_path / 'work', goal_accuracy=[90.0, 90.0, 90.0]))
     runner.train()
-    _assert_unchanged(probe)  # bit for bit: masks, picks and frozen tensors hold
+    probe.assert_unchanged(len(TASKS))  # bit for bit: masks, picks and frozen tensors hold
     # The piggyback masks learned (straight-through gradients reached them) and were kept.
     assert sorted(probe.masks_after_pick) == [1, 2]
     for masks in probe.masks_after_pick.values():
@@ -124,7 +98,7 @@ def test_growth_widens_the_backbone_and_keeps_old_tasks(tmp_path):
     assert cpg.width_multiplier == 1.5
     assert runner.model.backbone.out_channels == [12, 24]
     assert [r for r in runner.train_loop.accuracy_rows[-1]] and cpg.growths == 0  # reset per task
-    _assert_unchanged(probe, atol=1e-5)  # summation over more (zero) channels
+    probe.assert_unchanged(len(TASKS), atol=1e-5)  # summation over more (zero) channels
     first = owner_of(cpg.modules['backbone.stages.0.0'])
     assert first[8:].ne(1).all() and (first[8:] == 2).any()  # new units went to task 2
 
@@ -139,10 +113,7 @@ def test_resume_after_growth_restores_the_grown_model(tmp_path):
     resumed, cpg, _ = _runner(cfg, force_growth=True)
     resumed.train()
     assert cpg.width_multiplier == 1.5
-    expected = runner.model.state_dict()
-    for key, value in resumed.model.state_dict().items():
-        assert torch.equal(value, expected[key]), key
-    assert resumed.train_loop.accuracy_rows == runner.train_loop.accuracy_rows
+    assert_same_run(resumed, runner)
 
 
 def test_arguments_are_checked():

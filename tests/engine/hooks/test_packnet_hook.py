@@ -4,15 +4,17 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import mm_cl_addon.engine.hooks.packnet_hook  # noqa: F401  (registers PackNetHook)
 from mm_cl_addon.compat import load_checkpoint
-from mm_cl_addon.continual import TaskHookMixin
 from mm_cl_addon.engine.hooks.packnet_hook import PackNetHook
 from mm_cl_addon.models.layers.owner_masks import OWNER_BUFFER, owner_of
-from tests.conftest import REPO, small_digits_config
+from tests.engine.hooks.task_logits import (
+    TaskLogitsProbe,
+    assert_same_run,
+    task_il_digits_config,
+)
 
 TASKS = ((0, 1), (2, 3), (4, 5))
 RATIO = 0.5
@@ -22,42 +24,21 @@ OPTIMIZERS = {
 }
 
 
-class Probe(TaskHookMixin, Hook):
-    """After each task: every seen task's masked logits, and each layer's owner counts."""
-
-    priority = 'LOWEST'
+class Probe(TaskLogitsProbe):
+    """Also each layer's owners right after the task's pruning."""
 
     def __init__(self, packnet: PackNetHook) -> None:
-        self.packnet = packnet
-        self.logits: dict[int, list[torch.Tensor]] = {}
+        super().__init__(packnet)
         self.owners: list[dict[str, torch.Tensor]] = []
 
     def after_phase(self, runner, task_id, phase):
         if phase == 'train':  # PackNetHook (higher priority) has pruned already
             self.owners.append({name: owner_of(m).clone()
-                                for name, m in self.packnet.modules.items()})
-
-    @torch.no_grad()
-    def after_task(self, runner, task_id):
-        model = runner.model
-        model.eval()
-        for seen in range(task_id + 1):
-            batch = next(iter(runner.val_loop.task_loaders[seen]))
-            data = model.data_preprocessor(batch, False)
-            self.packnet.before_val_task(runner, seen)  # masks (and per-task tensors)
-            feats = model.extract_feat(data['inputs'])
-            logits = model.head.routed_logits(feats, data['data_samples'])
-            self.packnet.after_val_task(runner, seen, {})
-            self.logits.setdefault(seen, []).append(logits)
+                                for name, m in self.hook.modules.items()})
 
 
 def _config(work_dir: Path, optimizer: dict, other_params: str = 'frozen') -> Config:
-    cfg = small_digits_config(work_dir, tasks=TASKS, widths=(8, 16))
-    task_il = Config.fromfile(str(REPO / 'configs/continual/finetune_cnn_split-digits_task-il.py'))
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[loader].dataset.scenario = task_il[loader].dataset.scenario
-    cfg.model.head = dict(type='MultiTaskClsHead', task_classes=[list(t) for t in TASKS],
-                          in_channels=16)
+    cfg = task_il_digits_config(work_dir, TASKS)
     cfg.optim_wrapper = dict(optimizer=optimizer)
     cfg.custom_hooks = [dict(type='PackNetHook', prune_ratio=RATIO, retrain_epochs=1,
                              prefixes=['backbone'], other_params=other_params)]
@@ -77,10 +58,7 @@ def _run(tmp_path: Path, optimizer: dict, other_params: str = 'frozen'):
                          [('sgd', 'frozen'), ('adamw', 'frozen'), ('sgd', 'per_task')])
 def test_old_task_logits_are_bit_identical(tmp_path, optimizer, other_params):
     runner, packnet, probe = _run(tmp_path, OPTIMIZERS[optimizer], other_params)
-    for seen, history in probe.logits.items():
-        assert len(history) == len(TASKS) - seen
-        for later in history[1:]:
-            assert torch.equal(later, history[0]), f'task {seen} changed ({optimizer})'
+    probe.assert_unchanged(len(TASKS))  # bit for bit (atol 0)
     # The val loop evaluates each task with the same masks: its accuracy never moves.
     rows = runner.train_loop.accuracy_rows
     for seen in range(len(TASKS)):
@@ -108,10 +86,7 @@ def test_resume_mid_sequence_rebuilds_the_hook_state(tmp_path, other_params):
     cfg.load_from = str(Path(runner.work_dir) / 'epoch_3.pth')  # task 2 trained, not pruned
     resumed = Runner.from_cfg(cfg)
     resumed.train()
-    expected = runner.model.state_dict()
-    for key, value in resumed.model.state_dict().items():
-        assert torch.equal(value, expected[key]), key
-    assert resumed.train_loop.accuracy_rows == runner.train_loop.accuracy_rows
+    assert_same_run(resumed, runner)
 
 
 def test_arguments_are_checked():
