@@ -69,6 +69,10 @@ class OnlineStreamEvalHook(TaskHookMixin, Hook):
     the last filled row) and, once the matrix is full, the core scores of
     :func:`mm_cl_addon.continual.metrics.summarize` on ``[untrained row; CCM]``.
 
+    Evaluation is task-free on purpose: the online protocol gives the model no task labels,
+    so no ``before_val_task`` hook runs (no method may switch masks or heads per
+    distribution); the model is evaluated as it stands at the boundary.
+
     Args:
         splits: which streams to evaluate, any of ``'train'``, ``'val'``, ``'test'``.
         datasets: a ``TaskSplitDataset`` config per split; a split not given uses the
