@@ -14,7 +14,7 @@ from torch import nn
 from ...compat import load_checkpoint
 from ...continual.gradual_pruning import cubic_sparsity, pruning_progress
 from ...continual.pruning_ratio import goal_accuracy, select_pruning_ratio, snapshot_name
-from ...models.growth import check_growable, embed_leading, grow_model
+from ...models.growth import check_growable, chunks_of, embed_leading, grow_model, growth_layout
 from ...models.layers.owner_masks import (
     attach_picks,
     free_smallest,
@@ -130,6 +130,7 @@ class CPGHook(TaskOwnedWeightsHook):
         self.growths = 0
         self._earlier: dict[str, torch.Tensor] = {}
         self._earlier_values: dict[str, torch.Tensor] = {}
+        self._layout: dict[str, tuple[int, int]] = {}  # chunked modules (growth_layout)
 
     # ------------------------------------------------------------------ setup
     def before_run(self, runner) -> None:
@@ -144,6 +145,16 @@ class CPGHook(TaskOwnedWeightsHook):
             self.max_width_multiplier = self.width_multiplier
         elif self.max_width_multiplier > self.width_multiplier:
             check_growable(runner.cfg.model)
+
+    def collect_modules(self, model: nn.Module) -> None:
+        """Also note the model's chunked modules, which growth embeds per chunk."""
+        self._layout = growth_layout(model)
+        super().collect_modules(model)
+
+    def _embedded(self, state: dict, tensors: dict[str, torch.Tensor]) -> dict:
+        """Old per-task snapshots fitted into the grown tensors, per chunk where declared."""
+        return {task: {name: embed_leading(tensors[name], value, chunks_of(self._layout, name))
+                       for name, value in snapshot.items()} for task, snapshot in state.items()}
 
     def _task_dir(self, runner) -> Path:
         return Path(runner.work_dir) / self.out_dir / f'task{self._task}'
@@ -356,7 +367,8 @@ class CPGHook(TaskOwnedWeightsHook):
                 copy.deepcopy(runner.cfg.optim_wrapper))
             self._set_masks(runner, {
                 name: embed_leading(torch.full_like(self.modules[name].weight, self.mask_init),
-                                    value) for name, value in masks.items()})
+                                    value, chunks_of(self._layout, f'{name}.weight'))
+                for name, value in masks.items()})
 
     # ------------------------------------------------------------- evaluation
     def before_val_task(self, runner, task_id: int) -> None:

@@ -6,6 +6,12 @@ token. MM-Pick-a-back transfers a modality's key/value projection between models
 so here each modality gets its own LayerNorm and ``to_kv``: the two modules are
 swapped for :class:`ModalityLayerNorm` and :class:`ModalityLinear`, which route each
 token by its modality: the backbone sets each modality's span of tokens before every forward.
+
+``width_multiplier`` widens only the widths that no LayerNorm sees (CPG's growth must leave
+old tasks' outputs unchanged, and a wider LayerNorm would renormalise old features): the
+number of attention heads (the head size stays) and the GEGLU feed-forward hidden width.
+``growth_chunks`` tells :func:`mm_cl_addon.models.growth.grow_model` which of those weights
+are two blocks stacked along the output features (keys and values, GEGLU values and gates).
 """
 from __future__ import annotations
 
@@ -17,10 +23,17 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from perceiver_pytorch import PerceiverIO
+from perceiver_pytorch import perceiver_io as io_parts
+from perceiver_pytorch import perceiver_pytorch as block_parts
 from torch import nn
 
 MODALITIES = ('image', 'text')
 NUM_BYTES = 256  # UTF-8 byte values; padding is masked out, so no extra token is needed
+FF_MULT = 4  # perceiver-pytorch's FeedForward: hidden width = FF_MULT x its input width
+# perceiver-pytorch defines its attention and GEGLU twice: PerceiverIO's decoder uses those
+# of perceiver_io, the encoder and latent blocks (PerceiverBlock) those of perceiver_pytorch.
+ATTENTION_TYPES = (io_parts.Attention, block_parts.Attention)
+GEGLU_TYPES = (io_parts.GEGLU, block_parts.GEGLU)
 
 
 Span = tuple[int, int, int]  # (modality position, first token, end token)
@@ -84,6 +97,27 @@ def fourier_position_features(height: int, width: int, num_bands: int,
     return features.reshape(grid.shape[0], -1)
 
 
+def scaled_width(base: int, width_multiplier: float) -> int:
+    """``base x width_multiplier`` rounded half up, at least 1 (monotone in the multiplier, so a
+    wider model never has fewer units of any kind)."""
+    return max(1, math.floor(base * width_multiplier + 0.5))
+
+
+def widen_feed_forwards(module: nn.Module, width_multiplier: float) -> None:
+    """Give every GEGLU feed-forward under ``module`` ``scaled_width(FF_MULT x dim)`` hidden
+    units: its first Linear is rebuilt ``dim -> 2 hidden`` (values, then gates, as GEGLU
+    chunks them), its second ``hidden -> dim``. Names stay; nothing happens at width 1."""
+    for sequential in list(module.modules()):
+        if not (isinstance(sequential, nn.Sequential) and len(sequential) > 2
+                and isinstance(sequential[1], GEGLU_TYPES)):
+            continue
+        dim = sequential[0].in_features
+        hidden = scaled_width(FF_MULT * dim, width_multiplier)
+        if 2 * hidden != sequential[0].out_features:
+            sequential[0] = nn.Linear(dim, 2 * hidden)
+            sequential[2] = nn.Linear(hidden, sequential[2].out_features)
+
+
 @MODELS.register_module()
 class PerceiverIOBackbone(BaseModule):
     """Perceiver IO over image tokens, text tokens or both, for mmpretrain classifiers.
@@ -106,8 +140,14 @@ class PerceiverIOBackbone(BaseModule):
         text_dim: width of the byte embeddings.
         num_freq_bands, max_freq: the Fourier position features.
         depth, num_latents, latent_dim, cross_heads, latent_heads, cross_dim_head,
-        latent_dim_head: as ``perceiver_pytorch.PerceiverIO``.
+        latent_dim_head: as ``perceiver_pytorch.PerceiverIO`` at ``width_multiplier=1``.
         output: ``'query'`` or ``'mean'``.
+        width_multiplier: CPG's growth factor ``w`` (> 0). Heads become
+            ``scaled_width(cross_heads, w)`` and ``scaled_width(latent_heads, w)`` (round half
+            up, at least 1; head sizes unchanged, so attention inner widths are heads x
+            dim_head), and every GEGLU feed-forward gets ``scaled_width(4 x latent_dim, w)``
+            hidden units. Token, latent and query widths (the LayerNorms) and
+            ``out_channels`` never change; ``w=1`` is exactly the plain architecture.
     """
 
     def __init__(self, modalities: Sequence[str] = MODALITIES, image_size: Sequence[int] = (16, 16),
@@ -115,7 +155,8 @@ class PerceiverIOBackbone(BaseModule):
                  num_freq_bands: int = 4, max_freq: float = 8.0, depth: int = 1,
                  num_latents: int = 16, latent_dim: int = 64, cross_heads: int = 1,
                  latent_heads: int = 4, cross_dim_head: int = 16, latent_dim_head: int = 16,
-                 output: str = 'query', init_cfg: dict | list | None = None) -> None:
+                 output: str = 'query', width_multiplier: float = 1.0,
+                 init_cfg: dict | list | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
         unknown = set(modalities) - set(MODALITIES)
         if unknown or not modalities:
@@ -123,6 +164,9 @@ class PerceiverIOBackbone(BaseModule):
                              f'non-empty subset of {MODALITIES}')
         if output not in ('query', 'mean'):
             raise ValueError(f"PerceiverIOBackbone: output={output!r} is not 'query' or 'mean'")
+        if not width_multiplier > 0:
+            raise ValueError(f'PerceiverIOBackbone: width_multiplier={width_multiplier!r} must '
+                             f'be positive')
         self.modalities = list(modalities)
         self.output = output
         self.register_buffer('image_positions', fourier_position_features(
@@ -135,8 +179,10 @@ class PerceiverIOBackbone(BaseModule):
             self.text_positions = nn.Parameter(torch.randn(text_max_bytes, text_dim) * 0.02)
         self.perceiver = PerceiverIO(
             depth=depth, dim=self.token_dim, queries_dim=latent_dim, num_latents=num_latents,
-            latent_dim=latent_dim, cross_heads=cross_heads, latent_heads=latent_heads,
+            latent_dim=latent_dim, cross_heads=scaled_width(cross_heads, width_multiplier),
+            latent_heads=scaled_width(latent_heads, width_multiplier),
             cross_dim_head=cross_dim_head, latent_dim_head=latent_dim_head)
+        widen_feed_forwards(self.perceiver, width_multiplier)
         self._modality_index = ModalityIndex()
         encoder = self.perceiver.cross_attend_block.cross_attn
         inner = encoder.fn.to_kv.out_features
@@ -147,6 +193,23 @@ class PerceiverIOBackbone(BaseModule):
         if output == 'query':
             self.query = nn.Parameter(torch.randn(1, latent_dim) * 0.02)
         self.out_channels = [latent_dim]
+
+    def growth_chunks(self) -> dict[str, tuple[int, int]]:
+        """The Linears whose output features are two stacked blocks, by module name: every
+        attention's key/value projection (``to_kv``, each modality's too: keys, then values)
+        and every GEGLU feed-forward's first Linear (values, then gates); each maps to
+        ``(0, 2)``: dimension 0 in 2 chunks. Growth embeds each chunk's old rows in the
+        leading rows of the same chunk (see ``mm_cl_addon.models.growth``)."""
+        chunks = {}
+        for name, module in self.named_modules():
+            if isinstance(module, ATTENTION_TYPES):
+                for sub, linear in module.to_kv.named_modules():
+                    if isinstance(linear, nn.Linear):
+                        chunks['.'.join(filter(None, (name, 'to_kv', sub)))] = (0, 2)
+            elif (isinstance(module, nn.Sequential) and len(module) > 1
+                  and isinstance(module[1], GEGLU_TYPES)):
+                chunks[f'{name}.0'] = (0, 2)
+        return chunks
 
     # ----------------------------------------------------------------- tokens
     def _pad(self, tokens: torch.Tensor) -> torch.Tensor:

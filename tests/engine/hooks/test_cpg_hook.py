@@ -9,6 +9,7 @@ from mmengine.runner import Runner
 
 from mm_cl_addon.continual.pruning_ratio import read_ratio_record, select_pruning_ratio
 from mm_cl_addon.engine.hooks.cpg_hook import CPGHook
+from mm_cl_addon.models.growth import embed_leading
 from mm_cl_addon.models.layers.owner_masks import owner_of, picked
 from tests.engine.hooks.task_logits import (
     TaskLogitsProbe,
@@ -19,6 +20,12 @@ from tests.engine.hooks.task_logits import (
 TASKS = ((0, 1), (2, 3), (4, 5))
 STAGES = (0.25, 0.5)
 MASK_INIT = 0.01
+# Digits through a tiny Perceiver IO: 64 pixel tokens, 1 -> 2 cross heads and 2 -> 3 latent
+# heads of 8 dims and GEGLU hidden 64 -> 96 at width 1.5; its 16-wide output feeds the heads.
+PERCEIVER = dict(type='PerceiverIOBackbone', modalities=['image'], image_size=(8, 8),
+                 image_channels=1, depth=1, num_latents=4, latent_dim=16, latent_heads=2,
+                 cross_dim_head=8, latent_dim_head=8)
+IMAGE_KV = 'backbone.perceiver.cross_attend_block.cross_attn.fn.to_kv.linears.image'
 
 
 class Probe(TaskLogitsProbe):
@@ -39,8 +46,10 @@ class Probe(TaskLogitsProbe):
             self.stage_counts.append((phase, dict(self.hook.initial_owned), counts))
 
 
-def _config(work_dir: Path, **hook) -> Config:
-    cfg = task_il_digits_config(work_dir, TASKS)
+def _config(work_dir: Path, tasks=TASKS, backbone: dict | None = None, **hook) -> Config:
+    cfg = task_il_digits_config(work_dir, tasks)
+    if backbone is not None:  # a backbone with a 16-wide vector output, no pooling neck
+        cfg.model.backbone, cfg.model.neck = backbone, None
     cfg.optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9,
                                             weight_decay=5e-4))
     cfg.custom_hooks = [dict(type='CPGHook', prefixes=['backbone'], sparsity_stages=STAGES,
@@ -101,6 +110,30 @@ def test_growth_widens_the_backbone_and_keeps_old_tasks(tmp_path):
     probe.assert_unchanged(len(TASKS), atol=1e-5)  # summation over more (zero) channels
     first = owner_of(cpg.modules['backbone.stages.0.0'])
     assert first[8:].ne(1).all() and (first[8:] == 2).any()  # new units went to task 2
+
+
+def test_growth_of_a_perceiver_io_keeps_the_first_task(tmp_path):
+    tasks = TASKS[:2]
+    cfg = _config(tmp_path / 'work', tasks=tasks, backbone=PERCEIVER, max_width_multiplier=1.5,
+                  goal_accuracy=50.0, other_params='per_task')  # per-task GEGLU biases grow
+    runner, cpg, probe = _runner(cfg, force_growth=True)
+    masks = []
+    grow = cpg._grow
+
+    def recording_masks(run, width_multiplier):
+        before = cpg.masks[IMAGE_KV].detach().clone()
+        grow(run, width_multiplier)
+        masks.append((before, cpg.masks[IMAGE_KV].detach().clone()))
+    cpg._grow = recording_masks
+    runner.train()
+    assert cpg.width_multiplier == 1.5 and len(masks) == 1
+    probe.assert_unchanged(len(tasks), atol=1e-5)  # summation over more (zero) units
+    # to_kv = [keys; values], 8 -> 16 rows each: task 1's rows stay in each block's leading
+    # rows, the new rows went to task 2, and task 2's piggyback mask moved along block-wise.
+    before, after = masks[0]
+    assert torch.equal(after, embed_leading(torch.full_like(after, MASK_INIT), before, (0, 2)))
+    for rows in owner_of(cpg.modules[IMAGE_KV]).chunk(2):
+        assert (rows[:8] == 1).any() and rows[8:].ne(1).all() and (rows[8:] == 2).any()
 
 
 def test_resume_after_growth_restores_the_grown_model(tmp_path):
