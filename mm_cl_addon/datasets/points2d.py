@@ -79,6 +79,7 @@ class StreamSplit:
     """One split of a stream, in stream order: points, labels, modes and segment ids."""
 
     x: np.ndarray  # float64 [N, 2], each coordinate scaled to [-1, 1] over the whole pool
+    # (ns-ImageNet reuses the ordering on [N, D] features: see class_domain_order)
     y: np.ndarray  # int64 [N] class
     mode: np.ndarray  # int64 [N] generating mode (0 or 1): the domain
     segment: np.ndarray  # int64 [N] stream segment, 0, 1, ... in the order they are streamed
@@ -165,6 +166,18 @@ def _segments(keys: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(changes)]).astype(np.int64)
 
 
+def class_domain_order(y: np.ndarray, domain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The class-domain-incremental order: ``(permutation, segment ids in that order)``.
+
+    Domain 0 of every class (class 0 first), then domain 1 of every class, and so on; the
+    sort is stable, so samples keep their order inside a (domain, class) cell. One segment
+    per cell present. Shared by the 2D ``cdi``/``cdid`` streams and ns-ImageNet.
+    """
+    permutation = np.lexsort((y, domain))
+    keys = np.stack([domain[permutation], y[permutation]], axis=1)
+    return permutation, _segments(keys)
+
+
 def order_split(split: StreamSplit, order: str, seed: int = 0) -> StreamSplit:
     """Put one shuffled split into stream ``order`` and number its segments.
 
@@ -186,10 +199,11 @@ def order_split(split: StreamSplit, order: str, seed: int = 0) -> StreamSplit:
     if order == 'ci':
         ordered = split.take(np.argsort(split.y, kind='stable'))
         keys = ordered.y[:, None]
+        ordered = StreamSplit(ordered.x, ordered.y, ordered.mode, _segments(keys))
     else:
-        ordered = split.take(np.lexsort((split.y, split.mode)))
-        keys = np.stack([ordered.mode, ordered.y], axis=1)
-    ordered = StreamSplit(ordered.x, ordered.y, ordered.mode, _segments(keys))
+        permutation, segments = class_domain_order(split.y, split.mode)
+        ordered = split.take(permutation)
+        ordered = StreamSplit(ordered.x, ordered.y, ordered.mode, segments)
     if order == 'cdid':
         ordered = ordered.take(np.lexsort((ordered.x[:, 0], ordered.segment)))
     return ordered
