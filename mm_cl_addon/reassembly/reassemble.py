@@ -71,11 +71,17 @@ def block_name(block: PartitionBlock) -> str:
 
 @dataclass
 class Candidates:
-    """Every group's candidate blocks, with what is needed to turn a chain into a network."""
+    """Every group's candidate blocks, with what is needed to turn a chain into a network.
+
+    ``groups`` are in depth order: ``order[k]`` is the partition group at position k and
+    ``depths[k]`` its mean relative depth (:func:`relative_depth`).
+    """
 
     groups: list[list[Block]]
     sources: dict[str, PartitionBlock]
     node_shapes: dict[str, list[list[int]]]
+    order: list[int]
+    depths: list[float]
 
     def spec(self, solution: Solution) -> list[Spec]:
         """The chain as DeRy backbone ``blocks``: [model, start_node, end_node] per part."""
@@ -100,11 +106,21 @@ def load_sizes(path: PathLike) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def relative_depth(block: PartitionBlock, num_nodes: int) -> float:
+    """Where block (s, e] of a model with L nodes sits in it: its midpoint (s + e) / (2 L)."""
+    return (block.start + block.end) / (2 * num_nodes)
+
+
 def candidate_groups(partition: Partition, sizes: Mapping[str, Any],
                      model_scores: Mapping[str, float]) -> Candidates:
-    """One ``Block`` per partition block, grouped by depth; block (s, e] of model m has the
-    params and FLOPs of m's blocks s+1..e in ``sizes`` and the score ``model_scores[m]``."""
+    """One ``Block`` per partition block, grouped as the partition groups them; block (s, e] of
+    model m has the params and FLOPs of m's blocks s+1..e in ``sizes`` and the score
+    ``model_scores[m]``. The groups are ordered by the mean relative depth of their members
+    (ties keep the partition's order): a chain takes one block per group in that order.
+    ``partition_zoo``'s groups are in that order already (group k holds every model's k-th
+    block); a partition from elsewhere need not be."""
     groups: list[list[Block]] = [[] for _ in range(partition.num_groups)]
+    depth_sums = [0.0] * partition.num_groups
     sources: dict[str, PartitionBlock] = {}
     node_shapes: dict[str, list[list[int]]] = {}
     for part in partition.blocks:
@@ -126,7 +142,14 @@ def candidate_groups(partition: Partition, sizes: Mapping[str, Any],
             in_dim=channels(shapes[part.start]), out_dim=channels(shapes[part.end])))
         sources[name] = part
         node_shapes[part.model] = shapes
-    return Candidates(groups, sources, node_shapes)
+        depth_sums[part.group] += relative_depth(part, table['num_nodes'])
+    empty = [k for k, group in enumerate(groups) if not group]
+    if empty:
+        raise ValueError(f'partition groups {empty} have no blocks')
+    depths = [total / len(group) for total, group in zip(depth_sums, groups)]
+    order = sorted(range(len(groups)), key=lambda k: depths[k])
+    return Candidates([groups[k] for k in order], sources, node_shapes, order,
+                      [depths[k] for k in order])
 
 
 def classifier_cfg(zoo: PathLike, spec: Sequence[Spec], num_classes: int,

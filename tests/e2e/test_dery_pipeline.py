@@ -9,7 +9,7 @@ from tests.e2e.helpers import run_tool
 
 pytestmark = pytest.mark.e2e
 
-ZOO = ('resnet_deep', 'resnet_narrow', 'vit_deep', 'vit_small')
+ZOO = ('convnet', 'resnet_deep', 'resnet_narrow', 'vit_deep', 'vit_small')
 SHORT = dict(ZOO_ITERS='10', FT_ITERS='5', NUM_SAMPLES='32', TRIAL='2', TOP_M='2')
 
 
@@ -24,7 +24,7 @@ def test_pipeline_trains_the_zoo_reassembles_and_fine_tunes(tmp_path):
     sizes = json.loads((work / 'sizes.json').read_text())  # 3. count_inout_size
     assert sorted(sizes) == list(ZOO)
     index = json.loads((work / 'sim' / 'index.json').read_text())  # 4. compute_sim
-    assert len(index['pairs']) == 10
+    assert len(index['pairs']) == 15  # 5 models with themselves and 10 distinct pairs
     partition = json.loads((work / 'partition.json').read_text())  # 5. partition
     assert len(partition['centres']) == 3
     summary = json.loads((work / 'reassembly' / 'summary.json').read_text())  # 6. search

@@ -57,3 +57,19 @@ def test_an_untraceable_model_with_blocks_falls_back_to_the_sequential_cutter():
     with pytest.raises(ValueError, match=r"cannot cut zoo model 'mystery'.*fx: TraceError"):
         SourceCuts(_Untraceable(), 'mystery', (3, 8, 8), blocks=['stages.0', 'stages.1'],
                    cutter='fx')
+
+
+def test_swin_models_are_refused_with_the_reason():
+    """timm Swin gives channels-last maps; mmpretrain Swin does not trace and its stages return
+    (tokens, hw_shape) tuples: neither can be cut (docs/dery.md, differences)."""
+    from mmpretrain.registry import MODELS
+
+    from tests.reassembly.tiny_models import tiny_timm_swin
+    with pytest.raises(ValueError, match=r"zoo model 'tswin'.*NCHW maps and \[N, T, C\] tokens "
+                                         r'only.*nhwc'):
+        SourceCuts(tiny_timm_swin(), 'tswin', (1, 16, 16))
+    swin = MODELS.build(dict(type='SwinTransformer', img_size=32, patch_size=2, window_size=2,
+                             arch=dict(embed_dims=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1])))
+    with pytest.raises(ValueError, match=r"cannot cut zoo model 'mswin'.*fx: .*sequential: .*"
+                                         'one tensor'):
+        SourceCuts(swin, 'mswin', (3, 32, 32))

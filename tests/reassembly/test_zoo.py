@@ -1,4 +1,5 @@
 """Zoo manifests, building their models, and a data config's preprocessed samples."""
+import dataclasses
 import json
 from pathlib import Path
 
@@ -8,6 +9,7 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
 from mm_cl_addon.models.backbones.dery import DeRy
+from mm_cl_addon.reassembly.block_table import detect_family
 from mm_cl_addon.reassembly.features import extract_features
 from mm_cl_addon.reassembly.zoo import DatasetSamples, ZooModel, build_zoo_model, load_zoo
 
@@ -167,3 +169,25 @@ def test_mmpretrain_backbone_whose_train_returns_none_is_still_returned():
         'arch': {'embed_dims': 16, 'num_layers': 2, 'num_heads': 2, 'feedforward_channels': 32}})
     model = build_zoo_model(entry)
     assert type(model).__name__ == 'VisionTransformer' and not model.training
+
+
+def test_the_digits_zoo_has_four_architectures_of_three_families_matching_their_configs(
+        tmp_path):
+    """configs/dery/zoo: every manifest entry builds exactly the model its training config
+    trains (its checkpoint loads strictly), and the zoo spans >= 4 architectures, >= 2 block
+    families, one of them a ViT."""
+    root = Path(__file__).parents[2] / 'configs' / 'dery' / 'zoo'
+    entries = load_zoo(root / 'zoo.yaml')
+    configs = sorted(p.stem for p in root.glob('[!_]*.py'))
+    assert sorted(e.name for e in entries) == configs
+    families = set()
+    for entry in entries:
+        torch.manual_seed(0)
+        trained = MODELS.build(Config.fromfile(str(root / f'{entry.name}.py')).model)
+        torch.save({'state_dict': trained.state_dict()}, tmp_path / f'{entry.name}.pth')
+        model = build_zoo_model(dataclasses.replace(
+            entry, checkpoint=str(tmp_path / f'{entry.name}.pth')))
+        families.add(detect_family(model))
+    architectures = {(e.library, e.arch, json.dumps(e.kwargs, sort_keys=True)) for e in entries}
+    assert len(architectures) >= 4
+    assert families == {'timm_resnet', 'timm_vit', 'mm_cl_addon_small_convnet'}

@@ -1,7 +1,15 @@
-"""tools/dery/zeroshot_reassembly.py on a tiny zoo: a timm ResNet and a timm ViT, two groups."""
+"""tools/dery/zeroshot_reassembly.py on a tiny zoo: a timm ResNet and a timm ViT, two groups.
+
+The tools run in this process (``runpy``), not as subprocesses: an interpreter start-up and the
+imports cost more than the tools themselves here.
+"""
+import contextlib
+import io
 import json
+import runpy
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -9,9 +17,9 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmpretrain.registry import DATASETS, MODELS
 
-from mm_cl_addon.reassembly import Partition, PartitionBlock, naswot_score
+from mm_cl_addon.reassembly import Partition, PartitionBlock, naswot_score, synflow_score
 from mm_cl_addon.reassembly.reassemble import build_network, stitch_cost
-from tests.e2e.helpers import REPO, run_tool
+from tests.e2e.helpers import REPO
 
 DATA = REPO / 'configs' / 'dery' / 'zoo' / '_base_digits.py'
 ZOO = """models:
@@ -27,6 +35,21 @@ ZOO = """models:
              num_heads: 2, act_layer: relu}
 """
 BATCH = 32
+NUM_CLASSES = 7  # the target's, not the zoo models' 10: the emitted configs must use it
+
+
+def run_script(script: str, *args: str) -> SimpleNamespace:
+    """``tools/dery/<script> args`` as ``__main__`` in this process: its exit code (0 unless it
+    calls ``sys.exit``), stdout and stderr."""
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(sys, 'argv', [script, *args])
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                runpy.run_path(str(REPO / 'tools' / 'dery' / script), run_name='__main__')
+            except SystemExit as exit_:
+                code = exit_.code
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 @pytest.fixture(scope='module')
@@ -34,20 +57,22 @@ def case(tmp_path_factory):
     """Zoo manifest, count_inout_size's JSON and a hand-made K=2 partition."""
     root = tmp_path_factory.mktemp('zeroshot')
     (root / 'zoo.yaml').write_text(ZOO)
-    run_tool(sys.executable, 'tools/dery/count_inout_size.py', str(root / 'zoo.yaml'),
-             str(DATA), '--out', str(root / 'sizes.json'))
+    run_script('count_inout_size.py', str(root / 'zoo.yaml'), str(DATA), '--out',
+               str(root / 'sizes.json'))
     blocks = (PartitionBlock('res', 0, 2, 0), PartitionBlock('res', 2, 4, 1),
               PartitionBlock('vit', 0, 1, 0), PartitionBlock('vit', 1, 2, 1))
     Partition(blocks=blocks, centres=blocks[:2], score=0.0).save(root / 'partition.json')
     return root
 
 
-def zeroshot(case: Path, out: str, *extra: str, check: bool = True):
-    return run_tool(sys.executable, 'tools/dery/zeroshot_reassembly.py',
-                    '--partition', str(case / 'partition.json'), '--sizes',
-                    str(case / 'sizes.json'), '--zoo', str(case / 'zoo.yaml'), '--data-config',
-                    str(DATA), '--num-classes', '10', '--batch-size', str(BATCH), '--out-dir',
-                    str(case / out), *extra, check=check)
+def zeroshot(case: Path, out: str, *extra: str, check: bool = True) -> SimpleNamespace:
+    result = run_script('zeroshot_reassembly.py', '--partition', str(case / 'partition.json'),
+                        '--sizes', str(case / 'sizes.json'), '--zoo', str(case / 'zoo.yaml'),
+                        '--data-config', str(DATA), '--num-classes', str(NUM_CLASSES),
+                        '--batch-size', str(BATCH), '--out-dir', str(case / out), *extra)
+    if check:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return result
 
 
 @pytest.fixture(scope='module')
@@ -83,7 +108,8 @@ def test_top_m_are_distinct_and_reranked_by_the_whole_network_proxy(case, unbudg
         assert cfg.custom_imports.imports == ['mm_cl_addon']
         assert cfg.model.backbone.type == 'DeRy'
         assert cfg.model.backbone.blocks == row['blocks']
-        assert cfg.model.head.num_classes == 10
+        assert cfg.model.head.num_classes == NUM_CLASSES
+        assert cfg.data_preprocessor.num_classes == NUM_CLASSES
         score = naswot_score(build_network(cfg.model, summary['seed']), inputs)
         assert score == pytest.approx(row['network_score'], abs=1e-6)
     for rank in (1, 2, 3):
@@ -118,3 +144,14 @@ def test_adapter_cost_counts_the_stitches_the_dery_backbone_builds(case):
     assert params == learned > 0  # Linear(C_res, C_vit) with bias
     c_in, c_out = sizes['res']['node_shapes'][2][0], sizes['vit']['node_shapes'][1][-1]
     assert flops == c_in * c_out * sizes['vit']['node_shapes'][1][0]
+
+
+def test_synflow_is_selectable_as_the_proxy(case, unbudgeted):
+    zeroshot(case, 'synflow', '--proxy', 'synflow', '--top-m', '2')
+    summary = json.loads((case / 'synflow' / 'summary.json').read_text())
+    assert summary['proxy'] == 'synflow' and len(summary['solutions']) == 2
+    for row in summary['solutions']:
+        network = build_network(Config.fromfile(row['config']).model, summary['seed'])
+        assert row['network_score'] == pytest.approx(synflow_score(network, (1, 8, 8)),
+                                                     rel=1e-9)
+    assert summary['model_scores'] != unbudgeted[1]['model_scores']  # NASWOT's

@@ -28,7 +28,8 @@ TRIAL=${TRIAL:-10}
 MAX_PARAMS=${MAX_PARAMS:-60000}
 TOP_M=${TOP_M:-3}
 PROXY=${PROXY:-naswot}
-DATA=configs/dery/zoo/_base_digits.py
+DATA=configs/dery/zoo/_base_digits.py  # the target data (train split) and the emitted configs' base
+SIM_DATA=configs/dery/compute_sim/digits_test.py  # the samples features are compared on
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONWARNINGS=ignore
 
 run() {  # echo the command, then run it
@@ -82,9 +83,9 @@ done
 
 echo "== 2-3. get_rep, count_inout_size"
 if [ ! -f "$WORK/sizes.json" ] || [ ! -d "$WORK/feat" ]; then
-    run "$PYTHON" tools/dery/get_rep.py "$WORK/zoo.yaml" "$DATA" --out-dir "$WORK/feat" \
+    run "$PYTHON" tools/dery/get_rep.py "$WORK/zoo.yaml" "$SIM_DATA" --out-dir "$WORK/feat" \
         --no-progress ${NUM_SAMPLES:+--num-samples "$NUM_SAMPLES"} & rep=$!
-    run "$PYTHON" tools/dery/count_inout_size.py "$WORK/zoo.yaml" "$DATA" \
+    run "$PYTHON" tools/dery/count_inout_size.py "$WORK/zoo.yaml" "$SIM_DATA" \
         --out "$WORK/sizes.json" & count=$!
     wait_all "$rep" "$count"
 fi

@@ -130,7 +130,8 @@ def main() -> None:
         proxy=args.proxy, seed=args.seed, split=args.split, batch_size=int(inputs.shape[0]),
         budgets=dict(max_params=args.max_params, min_params=args.min_params,
                      max_flops=args.max_flops, min_flops=args.min_flops),
-        model_scores=model_scores, solutions=ranked))
+        model_scores=model_scores, group_order=candidates.order, group_depths=candidates.depths,
+        solutions=ranked))
     print(f'{len(ranked)} configs -> {out}/rank1.py ... ; summary -> {out / "summary.json"}')
 
 

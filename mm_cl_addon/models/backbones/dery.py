@@ -1,9 +1,10 @@
 """DeRy's reassembled network (Yang et al., "Deep Model Reassembly", NeurIPS 2022) as a backbone.
 
 A DeRy network is a chain of parts cut out of zoo models, ``[model_name, start_node, end_node]``
-each, joined by stitching adapters. Nodes follow :mod:`mm_cl_addon.reassembly.block_table`: node
-0 is the input of a model's first block (its stem's output) and node i the output of its i-th
-block, so part (s, e] runs blocks s+1..e. This module assembles the network; the zoo manifest
+or ``[model_name, start_node, end_node, weights]`` each, joined by stitching adapters. Nodes
+follow :mod:`mm_cl_addon.reassembly.block_table`: node 0 is the input of a model's first block
+(its stem's output) and node i the output of its i-th block, so part (s, e] runs blocks
+s+1..e. This module assembles the network; the zoo manifest
 and its models are :mod:`mm_cl_addon.reassembly.zoo` (the reader and builder tools/dery uses),
 the cutting is :mod:`mm_cl_addon.reassembly.cutting` and the adapters
 :mod:`mm_cl_addon.models.layers.stitching`. Each part runs at its source model's native
@@ -11,6 +12,8 @@ layout and the adapter in front of it resamples to that layout. See docs/dery_ba
 """
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -21,9 +24,40 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mm_cl_addon.models.layers.stitching import make_stitch
 from mm_cl_addon.reassembly.cutting import SourceCuts
-from mm_cl_addon.reassembly.zoo import build_zoo_model, load_zoo
+from mm_cl_addon.reassembly.zoo import ZooModel, build_zoo_model, load_zoo
 
 STEMS = ('source', 'fresh')
+ZOO_WEIGHTS, RANDOM_WEIGHTS = 'zoo', 'random'  # a part's ``weights``, besides a checkpoint path
+
+
+def _part_source(spec: Sequence, index: int, entries: Mapping[str, ZooModel],
+                 zoo: str | Mapping) -> tuple[str, int, int, ZooModel]:
+    """``(name, start, end, entry)`` of ``blocks[index]``; the entry carries the part's weights.
+
+    ``weights`` (the optional 4th element): ``None`` or ``'zoo'`` keeps the manifest's
+    checkpoint, ``'random'`` builds the model without one (from the current random state), any
+    other string is a checkpoint path, relative to the manifest's folder as the manifest's own.
+    """
+    if (not isinstance(spec, (list, tuple)) or len(spec) not in (3, 4) or spec[0] not in entries
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in spec[1:3])
+            or (len(spec) == 4 and spec[3] is not None and not isinstance(spec[3], str))):
+        raise ValueError(f'DeRy blocks[{index}] = {spec!r}: expected [model_name, start_node, '
+                         f'end_node] or [model_name, start_node, end_node, weights] with a model '
+                         f'of the zoo {sorted(entries)}, integer nodes and weights None, '
+                         f'{ZOO_WEIGHTS!r}, {RANDOM_WEIGHTS!r} or a checkpoint path')
+    name, start, end = spec[:3]
+    weights = spec[3] if len(spec) == 4 else None
+    entry = entries[name]
+    if weights == RANDOM_WEIGHTS:
+        entry = dataclasses.replace(entry, checkpoint=None)
+    elif weights not in (None, ZOO_WEIGHTS):
+        base = '' if isinstance(zoo, Mapping) else os.path.dirname(os.path.abspath(zoo))
+        path = os.path.join(base, os.path.expanduser(weights))
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f'DeRy blocks[{index}] = {spec!r}: checkpoint {path!r} is '
+                                    'not a file')
+        entry = dataclasses.replace(entry, checkpoint=path)
+    return name, start, end, entry
 
 
 def _reinitialise(stem: nn.Module) -> None:
@@ -56,7 +90,10 @@ class DeRy(BaseModule):
     (the class token), else the mean of its patch tokens.
 
     Args:
-        blocks: ``[model_name, start_node, end_node]`` per part, in depth order.
+        blocks: ``[model_name, start_node, end_node]`` or ``[model_name, start_node, end_node,
+            weights]`` per part, in depth order. ``weights``: ``None`` / ``'zoo'`` (the
+            manifest's checkpoint, the default), ``'random'`` (no checkpoint) or a checkpoint
+            path (relative to the manifest's folder), loaded by the manifest's one rule.
         zoo: the zoo manifest (YAML/JSON path, or the same mapping inline).
         stem: ``'source'`` reuses the first part's model's stem (everything before its first
             block); ``'fresh'`` is the same stem initialised from scratch, as in the paper.
@@ -77,46 +114,43 @@ class DeRy(BaseModule):
             raise ValueError('DeRy blocks is empty; give [model_name, start_node, end_node] '
                              'per part')
         entries = {entry.name: entry for entry in load_zoo(zoo)}
-        for i, spec in enumerate(blocks):
-            if (len(spec) != 3 or spec[0] not in entries
-                    or not all(isinstance(v, int) and not isinstance(v, bool) for v in spec[1:])):
-                raise ValueError(f'DeRy blocks[{i}] = {spec!r}: expected [model_name, start_node, '
-                                 f'end_node] with a model of the zoo {sorted(entries)} and '
-                                 'integer nodes')
-        sources: dict[str, nn.Module] = {}
-        cuts: dict[tuple[str, tuple[int, ...]], SourceCuts] = {}
+        parsed = [_part_source(spec, i, entries, zoo) for i, spec in enumerate(blocks)]
+        # One source model per (zoo model, checkpoint): parts that share both share a model.
+        sources: dict[tuple[str, str | None], nn.Module] = {}
+        cuts: dict[tuple[str, str | None, tuple[int, ...]], SourceCuts] = {}
 
-        def cuts_of(name: str, size: Sequence[int]) -> SourceCuts:
-            size = tuple(size)
-            if name not in sources:
+        def cuts_of(entry: ZooModel, size: Sequence[int]) -> SourceCuts:
+            model_key = (entry.name, entry.checkpoint)
+            if model_key not in sources:
                 # Weights of checkpoint-less models come from the current random state (the
                 # config's seed); the model is built in train mode, as mmengine builds models.
-                sources[name] = build_zoo_model(entries[name], seed=None)
-                sources[name].train()
-            if (name, size) not in cuts:
-                cuts[name, size] = SourceCuts(sources[name], name, size, entries[name].blocks,
-                                              cutter)
-            return cuts[name, size]
+                sources[model_key] = build_zoo_model(entry, seed=None)
+                sources[model_key].train()
+            key = (*model_key, tuple(size))
+            if key not in cuts:
+                cuts[key] = SourceCuts(sources[model_key], entry.name, size, entry.blocks, cutter)
+            return cuts[key]
 
-        def native(name: str) -> SourceCuts:
-            return cuts_of(name, entries[name].input_size or input_size)
+        def native(entry: ZooModel) -> SourceCuts:
+            return cuts_of(entry, entry.input_size or input_size)
 
-        first = blocks[0][0]
+        first = parsed[0][3]
         self.stem = cuts_of(first, input_size).stem()
         if stem == 'fresh':
             _reinitialise(self.stem)
         layout = cuts_of(first, input_size).layouts[0]
         parts, stitches = [], []
-        for i, (name, start, end) in enumerate(blocks):
-            source = native(name)
-            last = i == len(blocks) - 1
+        for i, (_, start, end, entry) in enumerate(parsed):
+            source = native(entry)
+            last = i == len(parsed) - 1
             parts.append(source.part(start, end, tail=last))
             stitches.append(make_stitch(layout, source.layouts[start]))
             layout = source.out_layout(end, tail=last)
         self.parts, self.stitches = nn.ModuleList(parts), nn.ModuleList(stitches)
+        self.checkpoints = [entry.checkpoint for *_, entry in parsed]
         self.out_layout = layout
         self.out_channels = layout.channels
-        self.cut_methods = [native(name).cutter.method for name, _, _ in blocks]
+        self.cut_methods = [native(entry).cutter.method for *_, entry in parsed]
         self.freeze_blocks = freeze_blocks
         self.frozen = [*self.parts, *([self.stem] if stem == 'source' else [])]
         if freeze_blocks:

@@ -36,36 +36,76 @@ def _saved(tmp_path, entry: dict, model: nn.Module) -> dict:
     return dict(entry, checkpoint=str(path))
 
 
-@pytest.mark.parametrize('cutter', ['fx', 'sequential'])
-def test_resnet_cut_in_three_reproduces_its_features(tmp_path, cutter):
+RESNET_LOGITS = dict(RESNET, kwargs=dict(num_classes=10))
+VIT_LOGITS = dict(VIT, kwargs=dict(VIT_KWARGS, num_classes=10))
+
+
+@pytest.mark.parametrize('entry, cutter, nodes', [
+    (RESNET_LOGITS, 'fx', (0, 1, 3, 4)), (RESNET_LOGITS, 'sequential', (0, 1, 3, 4)),
+    (VIT_LOGITS, 'fx', (0, 1, 2, 4))], ids=['resnet-fx', 'resnet-sequential', 'vit-fx'])
+def test_model_cut_into_k_blocks_and_chained_reproduces_its_outputs_exactly(tmp_path, entry,
+                                                                            cutter, nodes):
+    """K=3 parts of one timm model, its own stem, identity stitches: the model's logits, bit
+    for bit (eval mode, BatchNorm running statistics from the checkpoint)."""
     torch.manual_seed(0)
-    source = timm.create_model('resnet10t', num_classes=0)
-    zoo = dict(models=[_saved(tmp_path, RESNET, source)])
-    dery = DeRy([['resnet', 0, 1], ['resnet', 1, 3], ['resnet', 3, 4]], zoo, stem='source',
-                input_size=(3, 32, 32), cutter=cutter).eval()
+    source = timm.create_model(entry['arch'], **entry['kwargs'])
+    zoo = dict(models=[_saved(tmp_path, entry, source)])
+    blocks = [[entry['name'], s, e] for s, e in zip(nodes[:-1], nodes[1:])]
+    dery = DeRy(blocks, zoo, stem='source', input_size=(3, 32, 32), cutter=cutter).eval()
     assert dery.cut_methods == [cutter] * 3
     assert all(isinstance(s, nn.Identity) for s in dery.stitches)
-    x = torch.randn(2, 3, 32, 32)
+    x = torch.randn(3, 3, 32, 32)
     with torch.no_grad():
         (features,) = dery(x)
-        expected = source.eval().forward_features(x)
-    torch.testing.assert_close(features, expected, atol=1e-6, rtol=0)
+        source.eval()
+        # DeRy ends before pooling (CNN map) or at the class token (ViT); the model's own
+        # pooling and classifier finish both.
+        logits = source.forward_head(features) if features.dim() == 4 else source.head(features)
+        expected = source(x)
+    assert logits.shape == (3, 10)
+    assert torch.equal(logits, expected)
 
 
-def test_vit_cut_in_three_reproduces_its_pre_logits(tmp_path):
+def test_vit_output_is_the_class_token_after_the_final_norm(tmp_path):
     torch.manual_seed(0)
     source = timm.create_model('vit_tiny_patch16_224', **VIT_KWARGS)
     zoo = dict(models=[_saved(tmp_path, VIT, source)])
     dery = DeRy([['vit', 0, 1], ['vit', 1, 2], ['vit', 2, 4]], zoo, stem='source',
                 input_size=(3, 32, 32)).eval()
-    assert all(isinstance(s, nn.Identity) for s in dery.stitches)
     assert dery.out_layout == Layout('vit', 48, (8, 8), prefix=1)
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         (features,) = dery(x)
         expected = source.eval().forward_head(source.forward_features(x), pre_logits=True)
     assert features.shape == (2, 48)
-    torch.testing.assert_close(features, expected, atol=1e-6, rtol=0)
+    assert torch.equal(features, expected)
+
+
+def test_a_parts_weights_element_picks_its_checkpoint(tmp_path):
+    """[model, start, end, weights]: the manifest's checkpoint ('zoo' or absent), another
+    checkpoint (relative to the manifest's folder) or none ('random')."""
+    torch.manual_seed(0)
+    trained, other = (SmallConvNet(in_channels=3, widths=(16, 32)) for _ in range(2))
+    torch.save(trained.state_dict(), tmp_path / 'trained.pth')
+    torch.save(other.state_dict(), tmp_path / 'other.pth')
+    (tmp_path / 'zoo.json').write_text(json.dumps(dict(models=[dict(SMALL,
+                                                                   checkpoint='trained.pth')])))
+    torch.manual_seed(1)
+    dery = DeRy([['small', 0, 1, 'other.pth'], ['small', 1, 2, 'random']],
+                str(tmp_path / 'zoo.json'), input_size=(3, 8, 8))
+    first, second = (part.state_dict() for part in dery.parts)
+    assert torch.equal(first['model.stages.0.0.weight'], other.stages[0][0].weight)
+    assert not torch.equal(second['model.stages.1.0.weight'], trained.stages[1][0].weight)
+    assert not torch.equal(second['model.stages.1.0.weight'], other.stages[1][0].weight)
+    assert dery.checkpoints == [str(tmp_path / 'other.pth'), None]
+    for spec in (['small', 1, 2, 'zoo'], ['small', 1, 2, None], ['small', 1, 2]):
+        part = DeRy([spec], str(tmp_path / 'zoo.json'), input_size=(3, 8, 8)).parts[0]
+        assert torch.equal(part.state_dict()['model.stages.1.0.weight'],
+                           trained.stages[1][0].weight)
+    with pytest.raises(FileNotFoundError, match=r"blocks\[0\].*missing\.pth"):
+        DeRy([['small', 0, 1, 'missing.pth']], str(tmp_path / 'zoo.json'), input_size=(3, 8, 8))
+    with pytest.raises(ValueError, match=r"blocks\[0\] = \['small', 0, 1, 3\]"):
+        DeRy([['small', 0, 1, 3]], str(tmp_path / 'zoo.json'), input_size=(3, 8, 8))
 
 
 def test_mixed_chain_uses_each_adapter_kind():
@@ -159,3 +199,23 @@ def test_mmpretrain_vit_cut_keeps_its_final_norm_before_the_class_token():
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(dery(x)[0], source(x)[-1], atol=1e-6, rtol=0)
+
+
+def test_the_reassembled_digits_config_builds_on_the_repository_zoo():
+    """configs/dery/digits_reassembled_rank1.py on configs/dery/zoo/zoo.yaml (checkpoints left out:
+    they are trained by the walkthrough): a ViT chain with one 48 -> 32 stitch, 10 logits."""
+    from mmengine.config import Config
+
+    from mm_cl_addon.reassembly.zoo import load_zoo
+    cfg = Config.fromfile(str(REPO / 'configs' / 'dery' / 'digits_reassembled_rank1.py'))
+    assert cfg.model.backbone.zoo == str(REPO / 'configs' / 'dery' / 'zoo' / 'zoo.yaml')
+    entries = load_zoo(cfg.model.backbone.zoo)
+    cfg.model.backbone.zoo = dict(models=[dict(name=e.name, library=e.library, arch=e.arch,
+                                               kwargs=dict(e.kwargs)) for e in entries])
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).eval()
+    assert [type(s).__name__ for s in model.backbone.stitches] == ['Identity', 'Stitch',
+                                                                   'Identity']
+    assert model.backbone.stitches[1].proj.weight.shape == (32, 48)
+    with torch.no_grad():
+        assert model(torch.randn(2, 1, 8, 8), mode='tensor').shape == (2, 10)
