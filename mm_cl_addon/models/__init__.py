@@ -1,10 +1,10 @@
 """Model parts; importing registers them in mmpretrain's MODELS."""
 from .backbones import Flatten, SmallConvNet
-from .classifiers import ReferenceKDClassifier, ReferenceModel
+from .classifiers import MultiModalClassifier, ReferenceKDClassifier, ReferenceModel
 from .heads import MaskedClsHead, MemoryHead, MultiTaskClsHead
 from .layers import MemoryLinear
 from .losses import ContrastiveLoss, SumOfLosses
 
 __all__ = ['ContrastiveLoss', 'Flatten', 'MaskedClsHead', 'MemoryHead', 'MemoryLinear',
-           'MultiTaskClsHead', 'ReferenceKDClassifier', 'ReferenceModel', 'SmallConvNet',
-           'SumOfLosses']
+           'MultiModalClassifier', 'MultiTaskClsHead', 'ReferenceKDClassifier', 'ReferenceModel',
+           'SmallConvNet', 'SumOfLosses']

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Pick-a-back on Split-Digits, Split-CIFAR-100 or (MM-Pick-a-back) CUB captions, all steps:
+# Pick-a-back on Split-Digits, Split-CIFAR-100 or (MM-Pick-a-back) captioned data, all steps:
 #   1. a baseline per task, trained from scratch; its validation accuracy is the task's goal
 #   2. each candidate backbone task trained with CPG and compacted by gradual pruning
 #   3. each candidate's pruning ratio chosen (highest within the allowed loss of its goal)
@@ -10,17 +10,19 @@
 # usage: tools/pickaback/run_pipeline.sh WORK_DIR [TARGET [CANDIDATE ...]]
 #   TARGET: a task number (default: the last task); CANDIDATES: default every other task.
 #   Split-Digits: tasks 1..5, task t holds digits 2t-2 and 2t-1. Split-CIFAR-100 (SUITE=cifar100,
-#   data in data/cifar100): tasks 1..20, the superclasses in coarse-label order. CUB captions
-#   (SUITE=cub, data in $CUB_ROOT): the `tasks` of MM_TASKS_FILE (default
-#   configs/mm_pickaback/baseline_perceiver_cub.py: 3 image tasks, then 3 text tasks).
-# Environment: SUITE (digits, cifar100 or cub; default digits), EPOCHS (epochs per task,
-#   default the config's), PYTHON (default python), ALLOWED_ACC_LOSS (default the config's),
-#   NUM_SAMPLES (ModelDiff profiling samples, default 64).
+#   data in data/cifar100): tasks 1..20, the superclasses in coarse-label order. Captions
+#   (SUITE=cub, oxford102 or coco; data in $CUB_ROOT, $OXFORD102_ROOT or $COCO_ROOT): the
+#   `tasks` of MM_TASKS_FILE (default configs/mm_pickaback/baseline_perceiver_$SUITE.py: 3 image
+#   tasks, then 3 text tasks).
+# Environment: SUITE (digits, cifar100, cub, oxford102 or coco; default digits), EPOCHS (epochs
+#   per task, default the config's), PYTHON (default python), ALLOWED_ACC_LOSS (default the
+#   config's), NUM_SAMPLES (ModelDiff profiling samples, default 64), MODELDIFF_STEPS (ModelDiff
+#   input-search steps, default 200).
 # A step whose output exists is skipped, so an interrupted pipeline resumes where it stopped.
 set -euo pipefail
 
 if [[ $# -lt 1 ]]; then
-    sed -n '2,22p' "$0" >&2
+    sed -n '2,24p' "$0" >&2
     exit 2
 fi
 SUITE=${SUITE:-digits}
@@ -33,12 +35,24 @@ case $SUITE in
             VAL_ARGS=(--cfg-options test_dataloader.dataset.dataset.split=val) ;;
     cifar100) NUM_TASKS=20; FAMILY=resnet18_split-cifar100
               VAL_ARGS=() ;;  # CIFAR has no validation split: its test split serves
-    cub) CONFIG_DIR=configs/mm_pickaback; FAMILY=perceiver_cub
-         MM_TASKS_FILE=${MM_TASKS_FILE:-$REPO/configs/mm_pickaback/baseline_perceiver_cub.py}
-         NUM_TASKS=$(cd "$REPO" && "$PYTHON" -c 'import sys; from mmengine.config import Config; print(len(Config.fromfile(sys.argv[1]).tasks))' "$MM_TASKS_FILE")
-         VAL_ARGS=(--cfg-options test_dataloader.dataset.dataset.datasets.0.split=val
-                   test_dataloader.dataset.dataset.datasets.1.split=val) ;;
-    *) echo "run_pipeline.sh: SUITE='$SUITE' is not digits, cifar100 or cub" >&2; exit 2 ;;
+    cub|oxford102|coco)
+        CONFIG_DIR=configs/mm_pickaback; FAMILY=perceiver_$SUITE
+        MM_TASKS_FILE=${MM_TASKS_FILE:-$REPO/configs/mm_pickaback/baseline_perceiver_$SUITE.py}
+        # One read of the tasks (without importing the package): line 1 their number, then
+        # each task's TaskSplitDataset entry, then each task's modality (domain 0 = image).
+        mapfile -t MM_TASKS < <(cd "$REPO" && "$PYTHON" -c 'import sys; from mmengine.config import Config
+tasks = Config.fromfile(sys.argv[1], import_custom_modules=False).tasks
+print(len(tasks)); [print(task) for task in tasks]
+[print("image" if task[1][0] == 0 else "text") for task in tasks]' "$MM_TASKS_FILE")
+        if ! [[ ${MM_TASKS[0]:-} =~ ^[0-9]+$ ]]; then
+            echo "run_pipeline.sh: could not read \`tasks\` from MM_TASKS_FILE=$MM_TASKS_FILE" >&2
+            exit 2
+        fi
+        NUM_TASKS=${MM_TASKS[0]}
+        VAL_ARGS=(--cfg-options test_dataloader.dataset.dataset.datasets.0.split=val
+                  test_dataloader.dataset.dataset.datasets.1.split=val) ;;
+    *) echo "run_pipeline.sh: SUITE='$SUITE' is not digits, cifar100, cub, oxford102 or coco" >&2
+       exit 2 ;;
 esac
 WORK_DIR=$(mkdir -p "$1" && cd "$1" && pwd)
 TARGET=${2:-$NUM_TASKS}
@@ -71,18 +85,18 @@ task_spec() {  # task_spec TASK: its TaskSplitDataset entry, as a Python literal
         digits) echo "[$(( 2 * $1 - 2 )), $(( 2 * $1 - 1 ))]" ;;
         cifar100) config_value configs/_base_/datasets/cifar100_superclasses.py \
                       "cfg.superclasses[$1 - 1]" ;;
-        cub) config_value "$MM_TASKS_FILE" "cfg.tasks[$1 - 1]" ;;
+        *) echo "${MM_TASKS[$1]}" ;;  # the captioned suites
     esac
 }
 
-modality() {  # modality TASK: the input modality of a CUB-captions task (domain 0 = image)
-    [[ $(config_value "$MM_TASKS_FILE" "cfg.tasks[$1 - 1][1][0]") == 0 ]] && echo image || echo text
+modality() {  # modality TASK: the input modality of a captioned-suite task
+    echo "${MM_TASKS[NUM_TASKS + $1]}"
 }
 
 # child_config NAME STEP TASK: CONFIG_DIR/STEP_FAMILY.py restricted to one task.
 child_config() {
     local head="tasks"
-    [[ $SUITE == cub ]] && head="[task[0] for task in tasks]"
+    [[ $CONFIG_DIR == configs/mm_pickaback ]] && head="[task[0] for task in tasks]"
     {
         echo "_base_ = ['$REPO/$CONFIG_DIR/$2_$FAMILY.py']"
         echo "tasks = [$(task_spec "$3")]"
@@ -141,13 +155,14 @@ SELECTION="$WORK_DIR/selection"
 if [[ ! -f "$SELECTION/selection.json" ]]; then
     "$PYTHON" tools/pickaback/find_backbone.py "$CONFIGS/baseline_task$TARGET.py" \
         "$(cat "$WORK_DIR/baseline/task$TARGET/last_checkpoint")" "${CANDIDATE_ARGS[@]}" \
-        --target-name "task$TARGET" --num-samples "$NUM_SAMPLES" --num-pairs $(( NUM_SAMPLES / 2 )) --out-dir "$SELECTION"
+        --target-name "task$TARGET" --num-samples "$NUM_SAMPLES" --num-pairs $(( NUM_SAMPLES / 2 )) \
+        --steps "${MODELDIFF_STEPS:-200}" --out-dir "$SELECTION"
 fi
 SELECTED=$(json_field "$SELECTION/selection.json" selected)
 BACKBONE=$("$PYTHON" -c 'import json, sys; s = json.load(open(sys.argv[1])); print(s["checkpoints"][s["selected"]])' "$SELECTION/selection.json")
 echo "backbone for task $TARGET: $SELECTED ($BACKBONE)"
 
-if [[ $SUITE == cub ]]; then
+if [[ $CONFIG_DIR == configs/mm_pickaback ]]; then
     MODALITY=$(modality "$TARGET")
     echo "== 4b. the target baseline's $MODALITY key/value projection moved into $SELECTED"
     TRANSFERRED="$WORK_DIR/transfer/task$TARGET.pth"

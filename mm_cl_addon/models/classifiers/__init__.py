@@ -1,7 +1,8 @@
 """Classifiers (registered in mmpretrain's MODELS)."""
 from .ensemble import EnsembleClassifier, EnsembleOptimWrapperConstructor
+from .multimodal import MultiModalClassifier
 from .reference_kd import ReferenceKDClassifier
 from .reference_model import KINDS, ReferenceModel
 
 __all__ = ['EnsembleClassifier', 'EnsembleOptimWrapperConstructor', 'KINDS',
-           'ReferenceKDClassifier', 'ReferenceModel']
+           'MultiModalClassifier', 'ReferenceKDClassifier', 'ReferenceModel']
