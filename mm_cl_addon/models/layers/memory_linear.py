@@ -9,15 +9,28 @@ task overwrites less of what old tasks use. See ``docs/memory_head.md``.
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 from torch import Tensor, nn
+from torch.autograd.function import once_differentiable
 
-from .memory_keys import SIMILARITIES, ad_hoc_update, count_wins, scramble, similarity
+from .memory_keys import (
+    SIMILARITIES,
+    ad_hoc_update,
+    count_wins,
+    gather_rows,
+    scatter_rows,
+    scramble,
+    top_similarity,
+)
 
 PSIS = ('identity', 'sign', 'resize')
 MEMORY_UPDATES = ('vanilla', 'WTA')
 KEY_UPDATES = ('ad_hoc_WTA', 'grad_WTA', 'grad_not_WTA')
+# _SparseRead's CSR mask is internal to one forward: the beta notice is not for our users.
+warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta state',
+                        category=UserWarning)
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -29,6 +42,79 @@ def _winner_only(t: Tensor, dim: int) -> Tensor:
     """Same values; the gradient passes only through index 0 (the top-1) along ``dim``."""
     rest = t.narrow(dim, 1, t.shape[dim] - 1).detach()
     return torch.cat([t.narrow(dim, 0, 1), rest], dim)
+
+
+class _SparseRead(torch.autograd.Function):
+    """:func:`read_memory`: a sparse product in forward and backward.
+
+    The weights ``W(x)`` of every sample are a weighted sum of only ``delta`` of the
+    ``m`` units, so the layer is a sparse matrix ``[B, q m r]`` (sample x weight
+    row, ``B q delta r`` non-zeros) against dense operands. Gathering the attended
+    units (``[B, delta, out, d+1]``, 13 MB at ``d = 512``) or multiplying by every
+    unit (``m / delta`` times the work) is what made the layer slow; here every
+    step is one sparse kernel reading the weight rows in place, with no per-sample
+    weight matrix:
+
+    * forward: ``z = <row, x_b>`` for every used (sample, row) pair by
+      ``sampled_addmm`` (a CSR mask), then ``y = sum_k attn_k z_k`` (small);
+    * backward: ``c = attn * dy`` per used pair; ``dx = C @ rows`` (an
+      ``embedding_bag`` weighted by ``c``), ``dmemories = C^T @ x`` (a COO
+      product; under WTA only the winners' pairs), ``dattn = sum dy z``.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, memories: Tensor, attn: Tensor, idx: Tensor,
+                winner_only: bool) -> Tensor:
+        q, m, unit = memories.shape
+        batch, width = x.shape
+        rows = unit // width
+        idx, order = idx.sort(dim=-1)  # CSR order; the sum over k does not depend on it
+        # (unit set s, key j, row i) -> row (s m + j) r + i of the [q m r, width] table
+        cols = ((idx + torch.arange(0, q * m, m, device=x.device)[:, None])[..., None] * rows
+                + torch.arange(rows, device=x.device))
+        table = memories.view(q * m * rows, width)
+        crow = torch.arange(0, (batch + 1) * cols[0].numel(), cols[0].numel(), device=x.device)
+        mask = torch.sparse_csr_tensor(crow, cols.reshape(-1), x.new_zeros(cols.numel()),
+                                       (batch, len(table)), check_invariants=False)
+        z = torch.sparse.sampled_addmm(mask, x, table.t(), beta=0.0).values().view(cols.shape)
+        attn = attn.gather(-1, order)
+        ctx.save_for_backward(x, table, attn, cols, order, z)
+        ctx.winner_only, ctx.shape = winner_only, memories.shape
+        return (attn[..., None] * z).sum(2).view(batch, -1)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: Tensor):
+        x, table, attn, cols, order, z = ctx.saved_tensors
+        batch, q, _, rows = cols.shape
+        grad = grad.reshape(batch, q, 1, rows)
+        coef = attn[..., None] * grad  # [B, q, delta, r]: dL/dz of every used pair
+        grad_x = grad_memories = grad_attn = None
+        if ctx.needs_input_grad[0]:
+            grad_x = gather_rows(cols.view(batch, -1), coef.view(batch, -1), table)
+        if ctx.needs_input_grad[1]:
+            used, weight = cols, coef
+            if ctx.winner_only:  # the top-1 sits where order == 0
+                pick = order.argsort(dim=-1)[..., :1, None].expand(-1, -1, -1, rows)
+                used, weight = cols.gather(2, pick), coef.gather(2, pick)
+            grad_memories = scatter_rows(used.reshape(batch, -1), weight.reshape(batch, -1), x,
+                                         len(table)).view(ctx.shape)
+        if ctx.needs_input_grad[2]:
+            grad_attn = torch.empty_like(attn).scatter_(-1, order, (grad * z).sum(-1))
+        return grad_x, grad_memories, grad_attn, None, None
+
+
+def read_memory(x: Tensor, memories: Tensor, attn: Tensor, idx: Tensor,
+                winner_only: bool) -> Tensor:
+    """``y_b = W_b x_b`` with ``W_b = sum_k attn[b, :, k] memories[:, idx[b, :, k]]``.
+
+    ``x [B, c]`` (the bias column already appended), ``memories [q, m, r * c]``
+    (a unit is ``r`` weight rows of width ``c``), ``attn`` and ``idx [B, q, delta]``;
+    output ``[B, q * r]``. ``winner_only``: only position 0 of ``idx`` (the top-1)
+    gets a memory gradient; ``x`` and ``attn`` get theirs through every unit (WTA
+    only stops the other units from learning). See :class:`_SparseRead`.
+    """
+    return _SparseRead.apply(x, memories, attn, idx, winner_only)
 
 
 class MemoryLinear(nn.Module):
@@ -121,11 +207,11 @@ class MemoryLinear(nn.Module):
 
     def attention(self, p: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Top-``delta`` attention: weights ``[B, q, delta]``, key indices, similarities."""
-        sim = torch.topk(similarity(p, self.keys, self.similarity), self.delta, dim=-1)
-        top = sim.values
-        if self.key_update == 'grad_WTA':
-            top = _winner_only(top, -1)
-        return torch.softmax(top / self.gamma, dim=-1), sim.indices, sim.values
+        values, indices = top_similarity(p, self.keys, self.similarity, self.delta)
+        top = _winner_only(values, -1) if self.key_update == 'grad_WTA' else values
+        if self.gamma != 1:
+            top = top / self.gamma
+        return torch.softmax(top, dim=-1), indices, values
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 2 or x.shape[1] != self.in_features:
@@ -134,16 +220,11 @@ class MemoryLinear(nn.Module):
             x = self.norm(x)
         p = self.map_input(x)
         attn, idx, sim = self.attention(p)
-        sets = torch.arange(self.memories.shape[0], device=x.device)[:, None]
-        units = self.memories[sets, idx]  # [B, q, delta, u]
-        if self.memory_update == 'WTA':
-            units = _winner_only(units, 2)
-        weights = torch.einsum('bqj,bqju->bqu', attn, units).reshape(len(x), self.out_features, -1)
+        if self.training:
+            self._last = (p.detach(), idx, sim.detach())  # update_keys takes the winners
         if self.bias:
             x = torch.cat([x, x.new_ones(len(x), 1)], dim=1)
-        if self.training:
-            self._last = (p.detach(), idx[..., 0], sim[..., 0].detach())
-        return torch.einsum('bod,bd->bo', weights, x)
+        return read_memory(x, self.memories, attn, idx, self.memory_update == 'WTA')
 
     @torch.no_grad()
     def update_keys(self) -> None:
@@ -155,7 +236,8 @@ class MemoryLinear(nn.Module):
         """
         if not self.training or self._last is None:
             return
-        p, winners, winner_sim = self._last
+        p, idx, sim = self._last
+        winners, winner_sim = idx[..., 0], sim[..., 0]
         self._last = None
         fired = None
         if self.scramble:
