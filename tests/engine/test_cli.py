@@ -3,10 +3,12 @@ import argparse
 import logging
 
 import pytest
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mm_cl_addon.engine import (
     apply_dataloader_defaults,
+    build_runner,
     cli,
     merge_train_args,
     misspelled_runner_keys,
@@ -88,3 +90,13 @@ def test_misspelled_data_set_key_is_named(digits_cfg):
     digits_cfg.train_dataloader.dataset.senario = 'task'
     with pytest.raises(TypeError, match="TaskSplitDataset.*unexpected keyword argument 'senario'"):
         Runner.from_cfg(digits_cfg).train()
+
+
+def test_runner_writes_the_config_unreflowed_and_loadable(digits_cfg, tmp_path):
+    digits_cfg.work_dir = str(tmp_path / ('a' * 80))  # long lines make yapf's reflow slow
+    runner = build_runner(digits_cfg)
+    text = runner.cfg.pretty_text
+    assert f"\nwork_dir='{digits_cfg.work_dir}'" in text  # yapf writes `work_dir = '...'`
+    dumped = tmp_path / 'dumped.py'
+    dumped.write_text(text)
+    assert Config.fromfile(str(dumped)).to_dict() == runner.cfg.to_dict()
