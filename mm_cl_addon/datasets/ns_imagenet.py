@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from PIL import Image
 
 from ..utils.io import atomic_write
 from .arguments import check_choice, check_seed
+from .npz import read_npz
 from .points2d import StreamSplit, class_domain_order, cut_validation
 
 SPLITS = ('train', 'val', 'test')  # the stream splits, cut from every class
@@ -305,14 +305,7 @@ class FeatureSplit:
 def load_features(path: str | os.PathLike) -> FeatureSplit:
     """Read a file of :func:`save_features`; errors name the file and the key at fault."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'ns-ImageNet feature file {path} does not exist; write it with '
-                                'tools/memory_head/cache_features.py')
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise ValueError(f'{path} is not a readable .npz file: {error}') from error
+    arrays = read_npz(path, 'ns-ImageNet feature file', 'tools/memory_head/cache_features.py')
     missing = [key for key in FEATURE_KEYS if key not in arrays]
     if missing:
         raise KeyError(f'{path}: missing keys {missing}; an ns-ImageNet feature file has '

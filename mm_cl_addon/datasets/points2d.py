@@ -12,7 +12,6 @@ published files.
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from sklearn.datasets import make_blobs, make_moons
 
 from ..utils.io import atomic_write
 from .arguments import MAX_SEED, check_choice, check_seed
+from .npz import read_npz
 
 DATASET_NAMES = ('modes', 'moons')
 ORDERS = ('iid', 'ci', 'cdi', 'cdid')
@@ -269,14 +269,7 @@ def _check_split(path: str, name: str, arrays: dict[str, np.ndarray], num_classe
 def load_stream(path: str | os.PathLike) -> tuple[dict, dict[str, StreamSplit]]:
     """Read a file written by :func:`save_stream`: ``(dict(dataset, order, seed), streams)``."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'2D stream file {path} does not exist; write it with '
-                                'tools/data/gen_2d_datasets.py')
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise ValueError(f'{path} is not a readable .npz file: {error}') from error
+    arrays = read_npz(path, '2D stream file', 'tools/data/gen_2d_datasets.py')
     meta = {}
     for key in META_KEYS:
         value = _read_key(arrays, path, key)
