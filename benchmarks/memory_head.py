@@ -3,8 +3,11 @@
 The similarity step of a memory layer alone costs as much as a linear layer with one
 output per key (q*m outputs), so that is the fair peer; nn.Linear(d, out) is what the
 memory replaces. Cases: m in {8, 100}, delta in {2, 5}, d in {2, 512}, shared and
-per-neuron keys, batch 128, out 10 (default options: cosine similarity, vanilla memory
-update, gradient-trained keys).
+per-neuron keys, batch 128, out 10, cosine similarity. ``--options defaults``: the layer's
+defaults (vanilla memory update, gradient-trained keys); ``--options papers``: the Memory
+Head papers' (and our mh configs') choice, WTA memory update and ad hoc WTA keys, the step
+then including ``update_keys()`` (the key rule, counters and scrambling's test), as
+``MemoryKeyUpdateHook`` runs it after every iteration.
 
 The three layers of a case run in the same process under the same thread setting,
 each warmed up first, then interleaved step by step (the order rotating every
@@ -13,6 +16,7 @@ ratio is the median over rounds of (memory step / peer step of the same round);
 times are medians too. Goal: at most 5x nn.Linear(d, q*m) at m = 100, d = 512.
 
 usage: python benchmarks/memory_head.py [--repeats 20] [--warmup 5] [--threads N]
+                                        [--options defaults|papers]
 """
 from __future__ import annotations
 
@@ -30,12 +34,17 @@ from mm_cl_addon.models import MemoryLinear
 
 BATCH, OUT = 128, 10
 GOAL = 5.0
+OPTIONS = {'defaults': {}, 'papers': dict(memory_update='WTA', key_update='ad_hoc_WTA')}
 
 
 def forward_backward(layer: nn.Module, inputs: torch.Tensor) -> Callable[[], None]:
+    update_keys = getattr(layer, 'update_keys', None)
+
     def step() -> None:
         layer.zero_grad(set_to_none=True)
         layer(inputs).sum().backward()
+        if update_keys is not None:
+            update_keys()
     return step
 
 
@@ -63,6 +72,8 @@ def main() -> None:
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument('--threads', type=int, default=None,
                         help="torch threads for all layers (default: torch's own)")
+    parser.add_argument('--options', choices=sorted(OPTIONS), default='defaults',
+                        help="MemoryLinear's update rules (see the module docstring)")
     args = parser.parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -70,13 +81,14 @@ def main() -> None:
     load = ', '.join(f'{v:.1f}' for v in os.getloadavg())
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads (all layers), '
           f'{os.cpu_count()} CPUs, load average {load}; batch {BATCH}, out {OUT}, '
-          f'{args.repeats} interleaved rounds after {args.warmup} warm-up steps each')
+          f'{args.repeats} interleaved rounds after {args.warmup} warm-up steps each; '
+          f'options {args.options}: {OPTIONS[args.options] or "the layer defaults"}')
     print(f'{"keys":10s} {"m":>4s} {"delta":>5s} {"d":>4s} {"memory ms":>10s} '
           f'{"x Linear(d,out)":>16s} {"x Linear(d,q*m)":>16s}')
     peer_ratio = {}
     for shared, m, delta, d in itertools.product((True, False), (8, 100), (2, 5), (2, 512)):
         inputs = torch.randn(BATCH, d)
-        memory = MemoryLinear(d, OUT, m, delta, shared_keys=shared)
+        memory = MemoryLinear(d, OUT, m, delta, shared_keys=shared, **OPTIONS[args.options])
         q = 1 if shared else OUT
         layers = (memory, nn.Linear(d, OUT), nn.Linear(d, q * m))
         t_memory, t_out, t_keys = interleaved(
