@@ -3,11 +3,6 @@
 _base_ = ['./mlp_modes-cdi.py']
 
 num_members = 3
-member = dict(
-    type='ImageClassifier',
-    backbone=dict(type='MLP', in_features=2, hidden=25, depth=1, activation=dict(type='Tanh')),
-    head=dict(type='LinearClsHead', num_classes=4, in_channels=25, init_cfg=None,
-              loss=dict(type='CrossEntropyLoss', loss_weight=1.0)),
-)
+member = _base_.model  # the base's mlp, one copy per member
 model = dict(_delete_=True, type='EnsembleClassifier', members=[member] * num_members)
 optim_wrapper = dict(constructor='EnsembleOptimWrapperConstructor')
