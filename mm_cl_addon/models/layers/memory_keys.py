@@ -38,17 +38,20 @@ def gather_rows(index: Tensor, weights: Tensor, table: Tensor) -> Tensor:
     return F.embedding_bag(index, table, per_sample_weights=weights, mode='sum')
 
 
-def scatter_rows(index: Tensor, weights: Tensor, src: Tensor, rows: int) -> Tensor:
+def scatter_rows(index: Tensor, weights: Tensor, src: Tensor, rows: int,
+                 out: Tensor | None = None) -> Tensor:
     """``out[r] = sum_{(b, i): index[b, i] = r} weights[b, i] * src[b]``, ``[rows, d]``.
 
     The transpose of :func:`gather_rows`, as one sparse (COO) matrix product; the
-    pairs ``(b, index[b, i])`` must be distinct.
+    pairs ``(b, index[b, i])`` must be distinct. ``out``: a contiguous tensor of
+    ``rows * d`` elements to write into (its contents are ignored).
     """
     batch, per_sample = index.shape
     samples = torch.arange(batch, device=index.device)[:, None].expand(batch, per_sample)
     coo = torch.sparse_coo_tensor(torch.stack([index, samples]).view(2, -1),
                                   weights.reshape(-1), (rows, batch), check_invariants=False)
-    return torch.sparse.mm(coo, src)
+    out = src.new_empty(rows, src.shape[1]) if out is None else out.view(rows, src.shape[1])
+    return torch.mm(coo, src, out=out)
 
 
 class _TopSimilarity(torch.autograd.Function):
@@ -148,9 +151,8 @@ def _flat(winners: Tensor, num_memories: int) -> Tensor:
 def count_wins(winners: Tensor, num_memories: int) -> Tensor:
     """How many samples of the batch each key won, ``[q, m]``."""
     q = winners.shape[1]
-    counts = torch.zeros(q * num_memories, dtype=torch.long, device=winners.device)
     flat = _flat(winners, num_memories)
-    return counts.index_add_(0, flat, torch.ones_like(flat)).view(q, num_memories)
+    return torch.bincount(flat, minlength=q * num_memories).view(q, num_memories)
 
 
 @torch.no_grad()

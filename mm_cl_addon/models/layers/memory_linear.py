@@ -60,11 +60,18 @@ class _SparseRead(torch.autograd.Function):
     * backward: ``c = attn * dy`` per used pair; ``dx = C @ rows`` (an
       ``embedding_bag`` weighted by ``c``), ``dmemories = C^T @ x`` (a COO
       product; under WTA only the winners' pairs), ``dattn = sum dy z``.
+
+    The memory gradient (as large as the memory) is written into ``grad_buffer``,
+    allocated by :func:`read_memory` before the forward: right after the optimizer
+    freed the previous step's gradient, the allocator hands back those pages,
+    while a buffer taken in backward is often fresh memory from the system, whose
+    page faults cost more than the product itself (measured in
+    ``benchmarks/memory_head.py``).
     """
 
     @staticmethod
     def forward(ctx, x: Tensor, memories: Tensor, attn: Tensor, idx: Tensor,
-                winner_only: bool) -> Tensor:
+                winner_only: bool, grad_buffer: Tensor | None) -> Tensor:
         q, m, unit = memories.shape
         batch, width = x.shape
         rows = unit // width
@@ -80,6 +87,7 @@ class _SparseRead(torch.autograd.Function):
         attn = attn.gather(-1, order)
         ctx.save_for_backward(x, table, attn, cols, order, z)
         ctx.winner_only, ctx.shape = winner_only, memories.shape
+        ctx.grad_buffer = grad_buffer
         return (attn[..., None] * z).sum(2).view(batch, -1)
 
     @staticmethod
@@ -97,11 +105,13 @@ class _SparseRead(torch.autograd.Function):
             if ctx.winner_only:  # the top-1 sits where order == 0
                 pick = order.argsort(dim=-1)[..., :1, None].expand(-1, -1, -1, rows)
                 used, weight = cols.gather(2, pick), coef.gather(2, pick)
+            # hand the buffer over: a second backward (retain_graph) must not overwrite .grad
+            buffer, ctx.grad_buffer = ctx.grad_buffer, None
             grad_memories = scatter_rows(used.reshape(batch, -1), weight.reshape(batch, -1), x,
-                                         len(table)).view(ctx.shape)
+                                         len(table), out=buffer).view(ctx.shape)
         if ctx.needs_input_grad[2]:
             grad_attn = torch.empty_like(attn).scatter_(-1, order, (grad * z).sum(-1))
-        return grad_x, grad_memories, grad_attn, None, None
+        return grad_x, grad_memories, grad_attn, None, None, None
 
 
 def read_memory(x: Tensor, memories: Tensor, attn: Tensor, idx: Tensor,
@@ -114,7 +124,10 @@ def read_memory(x: Tensor, memories: Tensor, attn: Tensor, idx: Tensor,
     gets a memory gradient; ``x`` and ``attn`` get theirs through every unit (WTA
     only stops the other units from learning). See :class:`_SparseRead`.
     """
-    return _SparseRead.apply(x, memories, attn, idx, winner_only)
+    grad_buffer = None
+    if torch.is_grad_enabled() and memories.requires_grad:
+        grad_buffer = torch.empty_like(memories, memory_format=torch.contiguous_format)
+    return _SparseRead.apply(x, memories, attn, idx, winner_only, grad_buffer)
 
 
 class MemoryLinear(nn.Module):

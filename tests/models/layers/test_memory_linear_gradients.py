@@ -105,3 +105,34 @@ def test_zero_input_cosine_gradient_matches_normalize():
     want = torch.autograd.grad(top.sum(), (p, keys))
     for g, w in zip(got, want):
         torch.testing.assert_close(g, w)
+
+
+@pytest.mark.parametrize('shared_keys', [False, True])
+def test_second_backward_accumulates_instead_of_overwriting(shared_keys):
+    """The memory gradient is written into a buffer taken in forward: a second backward
+    through a retained graph must add to ``.grad``, not overwrite the first one."""
+    torch.manual_seed(4)
+    layer = MemoryLinear(5, 3, 6, 2, shared_keys=shared_keys).double()
+    x = torch.randn(4, 5, dtype=torch.double)
+    loss = layer(x).square().sum()
+    loss.backward(retain_graph=True)
+    once = layer.memories.grad.clone()
+    loss.backward()
+    torch.testing.assert_close(layer.memories.grad, 2 * once)
+
+
+def test_memory_gradient_buffer_only_when_recorded(monkeypatch):
+    """No gradient buffer is taken when autograd records nothing (eval, frozen memory)."""
+    taken = []
+    real_empty_like = torch.empty_like
+    monkeypatch.setattr(torch, 'empty_like',
+                        lambda *a, **k: taken.append(a[0].shape) or real_empty_like(*a, **k))
+    layer = MemoryLinear(5, 3, 6, 2, shared_keys=True)
+    with torch.no_grad():
+        layer(torch.randn(4, 5))
+    layer.memories.requires_grad_(False)
+    layer(torch.randn(4, 5))
+    assert layer.memories.shape not in taken
+    layer.memories.requires_grad_(True)
+    layer(torch.randn(4, 5))
+    assert layer.memories.shape in taken
