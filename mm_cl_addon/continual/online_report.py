@@ -7,12 +7,13 @@ mean and std over three seeds).
 """
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from ..utils.files import InputFileError, read_json
 
 RESULTS_FILE = 'online_stream_metrics.json'
 
@@ -21,10 +22,14 @@ def read_final_scores(work_dir: str | os.PathLike, split: str = 'test',
                       file_name: str = RESULTS_FILE) -> dict[str, float]:
     """The scores of ``split`` at its last filled row, as left by ``OnlineStreamEvalHook``."""
     path = Path(work_dir) / file_name
-    if not path.is_file():
-        raise FileNotFoundError(f'{path} does not exist; train with OnlineStreamEvalHook in '
-                                f'custom_hooks to write it')
-    splits = json.loads(path.read_text())['splits']
+    what = 'online stream metrics file'
+    data = read_json(path, what, expected=dict,
+                     hint='train with OnlineStreamEvalHook in custom_hooks to write it')
+    splits = data.get('splits')
+    if not isinstance(splits, dict) or not all(
+            isinstance(entry, dict) and 'final' in entry for entry in splits.values()):
+        raise InputFileError(path, what, '"splits" must map each split name to an object '
+                             'with "final"')
     if split not in splits:
         raise KeyError(f'{path} has no split {split!r} (it has {sorted(splits)})')
     final = splits[split]['final']

@@ -12,10 +12,11 @@ Record file (accuracies in percent, like mmpretrain's ``Accuracy``)::
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from typing import Any, Union
+
+from ..utils.files import read_json
 
 PathLike = Union[str, os.PathLike]
 GOAL_KEY = 'accuracy/top1'
@@ -29,20 +30,9 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _load_json(path: PathLike) -> Any:
-    """Load JSON, naming the file in any error so a bad artefact is easy to find."""
-    try:
-        with open(path, encoding='utf-8') as handle:
-            return json.load(handle)
-    except OSError as err:
-        raise FileNotFoundError(f'{path}: cannot read ({err.strerror})') from err
-    except json.JSONDecodeError as err:
-        raise ValueError(f'{path}: not valid JSON ({err})') from err
-
-
 def read_ratio_record(path: PathLike) -> list[tuple[float, float]]:
     """Read and validate a per-ratio record file; return ``(ratio, accuracy)`` in file order."""
-    data = _load_json(path)
+    data = read_json(path, 'pruning-ratio record', hint='CPGHook writes one per task')
     if not isinstance(data, dict):
         raise ValueError(f'{path}: expected a JSON object with "task" and "records"')
     task = data.get('task')
@@ -80,7 +70,8 @@ def goal_accuracy(source: float | PathLike, key: str = GOAL_KEY) -> float:
     if isinstance(source, (int, float)) and not isinstance(source, bool):
         value, where = source, 'goal'
     else:
-        metrics = _load_json(source)
+        metrics = read_json(source, 'baseline metrics file',
+                            hint='write it with tools/test.py --out')
         if not isinstance(metrics, dict) or key not in metrics:
             raise KeyError(f'{source}: no "{key}" key in the baseline metrics')
         value, where = metrics[key], f'{source}: "{key}"'

@@ -6,10 +6,10 @@ TensorBoard, ...). The text tables serve logs and method comparisons.
 """
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from mmengine.visualization import Visualizer
 
 from mm_cl_addon.utils import atomic_write, atomic_write_json
+from mm_cl_addon.utils.files import InputFileError, read_json
 
 from .metrics import ArrayLike, as_accuracy_matrix, summarize
 
@@ -72,9 +73,14 @@ def read_run_summary(work_dir: str | os.PathLike) -> dict:
     folder = Path(work_dir)
     matrix_file, scores_file = folder / 'continual_accuracy.json', folder / 'task_scores.json'
     if matrix_file.is_file():
-        summary = json.loads(matrix_file.read_text())
+        summary = read_json(matrix_file, 'continual accuracy report', expected=dict)
     elif scores_file.is_file():
-        scores = json.loads(scores_file.read_text())['task_scores']
+        scores = _read_key(scores_file, 'task scores file', 'task_scores')
+        if not isinstance(scores, list) or not scores or not all(
+                isinstance(score, (int, float)) and not isinstance(score, bool)
+                for score in scores):
+            raise InputFileError(scores_file, 'task scores file', '"task_scores" must be a '
+                                 f'non-empty list of numbers, got {scores!r}')
         summary = dict(average_accuracy=float(np.mean(scores)), average_forgetting=None,
                        backward_transfer=None, forward_transfer=None,
                        accuracy_matrix=[scores], num_tasks=len(scores))
@@ -84,8 +90,16 @@ def read_run_summary(work_dir: str | os.PathLike) -> dict:
                                 f'ContinualValLoop?')
     owners_file = folder / 'weight_owners.json'
     if owners_file.is_file():
-        summary['weights_used'] = json.loads(owners_file.read_text())['weights_used']
+        summary['weights_used'] = _read_key(owners_file, 'weight owners file', 'weights_used')
     return summary
+
+
+def _read_key(path: Path, what: str, key: str) -> Any:
+    """``key`` of a file holding a JSON object; its absence is an error naming the file."""
+    data = read_json(path, what, expected=dict)
+    if key not in data:
+        raise InputFileError(path, what, f'has no "{key}" key (it has {sorted(data)})')
+    return data[key]
 
 
 def format_comparison_table(rows: Mapping[str, Mapping]) -> str:

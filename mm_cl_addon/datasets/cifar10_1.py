@@ -14,21 +14,19 @@ from mmpretrain.datasets import BaseDataset
 from mmpretrain.datasets.categories import CIFAR10_CATEGORIES
 from mmpretrain.registry import DATASETS
 
+from ..utils.files import read_npy
+
 VERSIONS = ('v4', 'v6')
 IMAGE_SHAPE = (32, 32, 3)
-
-
-def _load(path: str) -> np.ndarray:
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'CIFAR-10.1 file not found: expected {path!r}')
-    return np.load(path, allow_pickle=False)
+OFFICIAL_FILES = 'get it from the datasets/ folder of github.com/modestyachts/CIFAR-10.1'
 
 
 def load_cifar10_1(data_root: str, version: str) -> tuple[np.ndarray, np.ndarray]:
     """Images (N x 32 x 32 x 3 uint8, RGB) and labels (N, int64), checked against the format."""
     data_path = osp.join(data_root, f'cifar10.1_{version}_data.npy')
     labels_path = osp.join(data_root, f'cifar10.1_{version}_labels.npy')
-    images, labels = _load(data_path), _load(labels_path)
+    images = read_npy(data_path, 'CIFAR-10.1 images', hint=OFFICIAL_FILES)
+    labels = read_npy(labels_path, 'CIFAR-10.1 labels', hint=OFFICIAL_FILES)
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE:
         raise ValueError(f'{data_path}: expected uint8 images of shape (N, 32, 32, 3), '
                          f'got {images.dtype} of shape {images.shape}')

@@ -18,7 +18,7 @@ from scipy import ndimage
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from .arguments import check_ratio, check_seed, is_int
+from ..utils.arguments import check_ratio, check_seed, is_int
 
 SPLITS = ('train', 'val', 'test', 'all')
 DOMAIN_KINDS = ('rotation', 'permutation')

@@ -18,6 +18,7 @@ themselves are computed by :mod:`.ns_imagenet_features` (``tools/memory_head/cac
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import zlib
@@ -31,9 +32,9 @@ from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 from PIL import Image
 
+from ..utils.arguments import check_choice, check_seed
+from ..utils.files import InputFileError, read_npz, read_text
 from ..utils.io import atomic_write
-from .arguments import check_choice, check_seed
-from .npz import read_npz
 from .points2d import StreamSplit, class_domain_order, cut_validation
 
 SPLITS = ('train', 'val', 'test')  # the stream splits, cut from every class
@@ -80,15 +81,16 @@ class MiniImageNet:
 
 def _read_csv_split(root: Path, name: str) -> list[tuple[str, str, int]]:
     """``(filename, wnid, line)`` rows of ``<root>/<name>.csv`` (header ``filename,label``)."""
-    path = root / f'{name}.csv'
-    if not path.is_file():
-        raise FileNotFoundError(f'mini-ImageNet split file {path} does not exist; the CSV layout '
-                                'has images/ and train.csv, val.csv, test.csv (filename,label)')
-    with open(path, newline='', encoding='utf-8') as handle:
-        rows = list(csv.reader(handle))
-    if not rows or [cell.strip() for cell in rows[0]] != ['filename', 'label']:
+    path, what = root / f'{name}.csv', 'mini-ImageNet split file'
+    text = read_text(path, what, hint='the CSV layout has images/ and train.csv, val.csv, '
+                                      'test.csv (filename,label)')
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline='')))
+    except csv.Error as error:
+        raise InputFileError(path, what, f'is not valid CSV ({error})') from error
+    if [cell.strip() for cell in rows[0]] != ['filename', 'label']:  # read_text: not empty
         raise ValueError(f'{path}: line 1 must be the header "filename,label", got '
-                         f'{",".join(rows[0]) if rows else "an empty file"!r}')
+                         f'{",".join(rows[0])!r}')
     out = []
     for line, row in enumerate(rows[1:], start=2):
         if not row:
@@ -305,7 +307,8 @@ class FeatureSplit:
 def load_features(path: str | os.PathLike) -> FeatureSplit:
     """Read a file of :func:`save_features`; errors name the file and the key at fault."""
     path = os.fspath(path)
-    arrays = read_npz(path, 'ns-ImageNet feature file', 'tools/memory_head/cache_features.py')
+    arrays = read_npz(path, 'ns-ImageNet feature file',
+                      hint='write it with tools/memory_head/cache_features.py')
     missing = [key for key in FEATURE_KEYS if key not in arrays]
     if missing:
         raise KeyError(f'{path}: missing keys {missing}; an ns-ImageNet feature file has '
@@ -320,6 +323,9 @@ def load_features(path: str | os.PathLike) -> FeatureSplit:
     if features.ndim != 2 or not np.issubdtype(features.dtype, np.floating):
         raise ValueError(f'{path}: key features must be a float array [N, D], got '
                          f'{features.dtype} {features.shape}')
+    if not np.isfinite(features).all():
+        raise ValueError(f'{path}: key features holds NaN or Inf; recompute it with '
+                         'tools/memory_head/cache_features.py')
     for key, kind in (('labels', np.integer), ('domains', np.integer), ('image_ids', np.str_)):
         value = arrays[key]
         if value.shape != (len(features),) or not np.issubdtype(value.dtype, kind):

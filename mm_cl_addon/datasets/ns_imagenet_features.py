@@ -29,7 +29,7 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-from .arguments import check_seed
+from ..utils.arguments import check_seed
 from .ns_imagenet import (
     DOMAINS,
     SPLITS,

@@ -20,9 +20,9 @@ from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 from sklearn.datasets import make_blobs, make_moons
 
+from ..utils.arguments import MAX_SEED, check_choice, check_seed
+from ..utils.files import read_npz
 from ..utils.io import atomic_write
-from .arguments import MAX_SEED, check_choice, check_seed
-from .npz import read_npz
 
 DATASET_NAMES = ('modes', 'moons')
 ORDERS = ('iid', 'ci', 'cdi', 'cdid')
@@ -259,6 +259,10 @@ def _check_split(path: str, name: str, arrays: dict[str, np.ndarray], num_classe
             raise ValueError(f'{path}: key {key}_{name} must be an int array of shape '
                              f'[{len(x)}] (one per point of x_{name}), got {value.dtype} '
                              f'{value.shape}')
+    if not np.isfinite(x).all():
+        bad = int(np.flatnonzero(~np.isfinite(x).all(axis=1))[0])
+        raise ValueError(f'{path}: key x_{name} holds NaN or Inf (first at point {bad}); '
+                         'regenerate the file with tools/data/gen_2d_datasets.py')
     y = arrays['y']
     if len(y) and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(f'{path}: key y_{name} has labels outside 0..{num_classes - 1}')
@@ -269,7 +273,7 @@ def _check_split(path: str, name: str, arrays: dict[str, np.ndarray], num_classe
 def load_stream(path: str | os.PathLike) -> tuple[dict, dict[str, StreamSplit]]:
     """Read a file written by :func:`save_stream`: ``(dict(dataset, order, seed), streams)``."""
     path = os.fspath(path)
-    arrays = read_npz(path, '2D stream file', 'tools/data/gen_2d_datasets.py')
+    arrays = read_npz(path, '2D stream file', hint='write it with tools/data/gen_2d_datasets.py')
     meta = {}
     for key in META_KEYS:
         value = _read_key(arrays, path, key)

@@ -21,7 +21,10 @@ from mmengine.logging import print_log
 from mmpretrain.registry import DATASETS
 from torch.utils.data import Dataset
 
+from ..utils.files import InputFileError, read_text
+
 CSV_HEADER = ['id', 'label']
+RELABEL_WHAT = 'relabel file'
 _SHOWN_IDS = 5  # how many unknown ids an error message lists
 
 
@@ -54,8 +57,11 @@ def _unique_pairs(path: Path, pairs: Sequence[tuple[str, Any]]) -> dict[str, int
 
 
 def _read_csv(path: Path, text: str) -> dict[str, int]:
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows or [cell.strip() for cell in rows[0]] != CSV_HEADER:
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline='')))
+    except csv.Error as error:
+        raise InputFileError(path, RELABEL_WHAT, f'is not valid JSON or CSV ({error})') from error
+    if [cell.strip() for cell in rows[0]] != CSV_HEADER:  # read_text: not empty
         raise ValueError(f'{path} is neither valid JSON ({{"<sample id>": <label>, ...}}) nor '
                          f'a CSV with the header "id,label"')
     pairs = []
@@ -76,9 +82,7 @@ def _read_csv(path: Path, text: str) -> dict[str, int]:
 def load_relabel_file(path: str | Path) -> dict[str, int]:
     """Read ``{sample id: label}`` from a JSON object or an ``id,label`` CSV."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'relabel file {path} does not exist')
-    text = path.read_text(encoding='utf-8')
+    text = read_text(path, RELABEL_WHAT)
     try:
         pairs = json.loads(text, object_pairs_hook=tuple)  # objects become (key, value) pairs
     except json.JSONDecodeError:

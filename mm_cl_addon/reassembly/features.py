@@ -30,16 +30,18 @@ from typing import Any
 import torch
 import torch.distributed as torch_dist
 import torch.fx as fx
-from safetensors import safe_open
 from safetensors.torch import save as save_safetensors
 from torch import Tensor, nn
 
 from ..utils import atomic_write
+from ..utils.files import InputFileError, open_safetensors
 from .block_table import FAMILIES, block_names, detect_family
 
 LAYOUTS = ('nchw', 'nlc', 'nhwc')
 METHODS = ('auto', 'fx', 'hooks')
 FORMAT = 'mm_cl_addon.dery_features/1'
+FEATURES_WHAT = 'feature file'
+FEATURES_HINT = 'write it with tools/dery/get_rep.py'
 
 
 def first_tensor(value: Any) -> Tensor:
@@ -297,19 +299,36 @@ def save_features(path: str | os.PathLike, result: NodeFeatures) -> None:
 
 def read_meta(path: str | os.PathLike) -> dict[str, Any]:
     """The metadata of a :func:`save_features` file, without reading its tensors."""
-    with safe_open(os.fspath(path), framework='pt') as opened:
-        metadata = opened.metadata() or {}
+    with open_safetensors(path, FEATURES_WHAT, hint=FEATURES_HINT) as opened:
+        return _meta_of(path, opened)
+
+
+def _meta_of(path: str | os.PathLike, opened: Any) -> dict[str, Any]:
+    """The ``'meta'`` JSON of an opened :func:`save_features` file, with its node count."""
+    metadata = opened.metadata() or {}
     if 'meta' not in metadata:
-        raise ValueError(f'{path} has no "meta" metadata; it was not written by save_features')
-    return json.loads(metadata['meta'])
+        raise InputFileError(path, FEATURES_WHAT, 'has no "meta" metadata; it was not written by '
+                             'save_features')
+    try:
+        meta = json.loads(metadata['meta'])
+    except json.JSONDecodeError as error:
+        raise InputFileError(path, FEATURES_WHAT, f'its "meta" metadata is not valid JSON '
+                             f'({error.msg}); it was not written by save_features') from error
+    if not isinstance(meta, dict) or type(meta.get('num_nodes')) is not int:
+        raise InputFileError(path, FEATURES_WHAT, 'its "meta" metadata is not a JSON object '
+                             'with an integer "num_nodes"; it was not written by save_features')
+    return meta
 
 
 def read_features(path: str | os.PathLike) -> tuple[dict[int, Tensor], dict[str, Any]]:
     """Features by node index (0..L) and the metadata of a :func:`save_features` file."""
-    meta = read_meta(path)
-    with safe_open(os.fspath(path), framework='pt') as opened:
-        features = {int(key.split('/', 1)[1]): opened.get_tensor(key) for key in opened.keys()
-                    if key.startswith('feat/')}
-    if sorted(features) != list(range(meta['num_nodes'] + 1)):
-        raise ValueError(f'{path} holds nodes {sorted(features)}, expected 0..{meta["num_nodes"]}')
+    with open_safetensors(path, FEATURES_WHAT, hint=FEATURES_HINT) as opened:
+        meta = _meta_of(path, opened)
+        keys = sorted(key for key in opened.keys() if key.startswith('feat/'))
+        expected = sorted(f'feat/{node}' for node in range(meta['num_nodes'] + 1))
+        if keys != expected:
+            raise InputFileError(path, FEATURES_WHAT, f'holds tensors {keys}, expected '
+                                 f'feat/0..feat/{meta["num_nodes"]}')
+        features = {node: opened.get_tensor(f'feat/{node}')
+                    for node in range(meta['num_nodes'] + 1)}
     return features, meta

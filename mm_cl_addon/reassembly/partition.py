@@ -9,7 +9,6 @@ other models held fixed; then each group's centre becomes its member most simila
 """
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -20,6 +19,7 @@ from typing import Any, Union
 import numpy as np
 
 from ..utils import atomic_write_json
+from ..utils.files import InputFileError, read_json
 
 Cuts = tuple[int, ...]  # boundaries 0 = c_0 < c_1 < ... < c_K = L; block k is (c_k, c_{k+1}]
 Tables = dict[tuple[str, str], np.ndarray]
@@ -80,7 +80,16 @@ class Partition:
 
     @classmethod
     def load(cls, path: PathLike) -> Partition:
-        return cls.from_json(json.loads(Path(path).read_text()))
+        """A :meth:`save` (or tools/dery/partition.py) file; errors name the file."""
+        what = 'partition file'
+        data = read_json(path, what, expected=dict,
+                         hint='write it with tools/dery/partition.py or Partition.save')
+        try:
+            return cls.from_json(data)
+        except (KeyError, TypeError, ValueError) as error:
+            raise InputFileError(path, what, f'is not a partition ({type(error).__name__}: '
+                                 f'{error}); it needs "score", "centres" and "blocks" of '
+                                 '{model, start, end, group}') from error
 
 
 def pair_matrix(sim: Mapping[tuple[str, str], Any], a: str, b: str, shape: tuple[int, int]

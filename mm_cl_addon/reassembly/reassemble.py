@@ -14,7 +14,6 @@ the reassembled network itself.
 """
 from __future__ import annotations
 
-import json
 import math
 import pprint
 from collections.abc import Mapping, Sequence
@@ -27,9 +26,13 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from mm_cl_addon.reassembly import PROXIES, Block, Partition, PartitionBlock, Solution
+from mm_cl_addon.utils.files import InputFileError, read_json
 
 PathLike = Union[str, Path]
 Spec = list  # [model_name, start_node, end_node], as the DeRy backbone takes it
+SIZES_WHAT = 'block-size file'
+SIZES_HINT = 'write it with tools/dery/count_inout_size.py'
+SIZE_KEYS = ('num_nodes', 'node_shapes', 'blocks')  # per model, what the readers use
 
 
 def layout_kind(shape: Sequence[int]) -> str:
@@ -99,11 +102,15 @@ class Candidates:
 
 
 def load_sizes(path: PathLike) -> dict[str, Any]:
-    """count_inout_size.py's JSON: per model its node shapes and per-block params and FLOPs."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'block-size file {path} (count_inout_size.py --out) not found')
-    return json.loads(path.read_text())
+    """count_inout_size.py's JSON (never a pickle, which could run code): per model its node
+    shapes and per-block params and FLOPs, each model's entry checked to have them."""
+    sizes = read_json(path, SIZES_WHAT, expected=dict, hint=SIZES_HINT)
+    for model, report in sizes.items():
+        missing = [key for key in SIZE_KEYS if not isinstance(report, dict) or key not in report]
+        if missing:
+            raise InputFileError(path, SIZES_WHAT, f'model {model!r} lacks keys {missing}; '
+                                 f'{SIZES_HINT}')
+    return sizes
 
 
 def relative_depth(block: PartitionBlock, num_nodes: int) -> float:

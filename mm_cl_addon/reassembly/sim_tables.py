@@ -7,7 +7,6 @@ A table directory holds ``<a>__<b>.npy`` per pair of models ([L_a, L_b] similari
 """
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,9 +17,13 @@ from torch import Tensor
 
 from ..similarity import cka_matrix
 from ..utils import atomic_write, atomic_write_json
+from ..utils.files import InputFileError, read_json, read_npy
 
 SIM_FUNCS = {'cka': 'linear', 'rbf_cka': 'rbf', 'lr': 'lr'}
 SIM_INDEX = 'index.json'
+SIM_INDEX_WHAT = 'similarity index'
+SIM_TABLE_WHAT = 'similarity table'
+COMPUTE_SIM_HINT = 'run tools/dery/compute_sim.py first'
 
 
 def node_similarity(feats_a: Mapping[int, Tensor], feats_b: Mapping[int, Tensor],
@@ -59,16 +62,45 @@ def save_index(sim_dir: str | os.PathLike, sim_func: str, metas: Mapping[str, Ma
 
 
 def load_index(sim_dir: str | os.PathLike) -> dict[str, Any]:
-    """The ``index.json`` of a table directory written by compute_sim."""
-    index_path = Path(sim_dir) / SIM_INDEX
-    if not index_path.is_file():
-        raise FileNotFoundError(f'{index_path} not found; run tools/dery/compute_sim.py first')
-    return json.loads(index_path.read_text())
+    """The ``index.json`` of a table directory written by compute_sim, its ``num_nodes`` and
+    ``pairs`` checked (they give every table's expected shape)."""
+    path = Path(sim_dir) / SIM_INDEX
+    index = read_json(path, SIM_INDEX_WHAT, expected=dict, hint=COMPUTE_SIM_HINT)
+    num_nodes, pairs = index.get('num_nodes'), index.get('pairs')
+    if not isinstance(num_nodes, dict) or not all(
+            type(length) is int and length > 0 for length in num_nodes.values()):
+        raise InputFileError(path, SIM_INDEX_WHAT, '"num_nodes" must map each model to its '
+                             f'positive node count, got {num_nodes!r}')
+    if not isinstance(pairs, list) or not all(
+            isinstance(pair, list) and len(pair) == 2 and all(name in num_nodes for name in pair)
+            for pair in pairs):
+        raise InputFileError(path, SIM_INDEX_WHAT, '"pairs" must be a list of [a, b] pairs of '
+                             f'models of "num_nodes" {sorted(num_nodes)}, got {pairs!r}')
+    return index
+
+
+def load_pair(sim_dir: str | os.PathLike, a: str, b: str, shape: tuple[int, int]) -> np.ndarray:
+    """One pair's table, checked to be the finite [L_a, L_b] matrix ``index.json`` promises
+    (a table of another zoo or a diverged CKA would silently skew the partition)."""
+    path = pair_path(sim_dir, a, b)
+    matrix = read_npy(path, SIM_TABLE_WHAT, hint=COMPUTE_SIM_HINT)
+    if matrix.shape != shape:
+        raise InputFileError(path, SIM_TABLE_WHAT, f'has shape {list(matrix.shape)}, expected '
+                             f'{list(shape)}: {SIM_INDEX} gives {a!r} {shape[0]} and {b!r} '
+                             f'{shape[1]} nodes')
+    if matrix.dtype.kind not in 'fiu':
+        raise InputFileError(path, SIM_TABLE_WHAT, f'holds {matrix.dtype} values, expected numbers')
+    if not np.isfinite(matrix).all():
+        raise InputFileError(path, SIM_TABLE_WHAT, 'holds NaN or Inf; recompute it with '
+                             'tools/dery/compute_sim.py')
+    return matrix
 
 
 def load_similarity(sim_dir: str | os.PathLike
                     ) -> tuple[dict[str, int], dict[tuple[str, str], np.ndarray]]:
     """``(num_nodes, sim)`` for ``partition_zoo(num_nodes, sim, K)`` from compute_sim's output."""
     index = load_index(sim_dir)
-    sim = {(a, b): np.load(pair_path(sim_dir, a, b)) for a, b in index['pairs']}
-    return dict(index['num_nodes']), sim
+    num_nodes = dict(index['num_nodes'])
+    sim = {(a, b): load_pair(sim_dir, a, b, (num_nodes[a], num_nodes[b]))
+           for a, b in index['pairs']}
+    return num_nodes, sim

@@ -19,6 +19,8 @@ from mmengine.logging import print_log
 from mmpretrain.registry import DATASETS, MODELS
 from torch import Tensor, nn
 
+from ..utils.files import read_structured
+
 LIBRARIES = ('timm', 'mmpretrain', 'torchvision', 'mm_cl_addon')
 MM_LIBRARIES = ('mmpretrain', 'mm_cl_addon')
 ZOO_KEYS = ('name', 'arch', 'library', 'checkpoint', 'blocks', 'kwargs', 'input_size')
@@ -52,12 +54,9 @@ def load_zoo(zoo: str | os.PathLike | Mapping | Sequence) -> list[ZooModel]:
     base = ''
     if isinstance(zoo, (Mapping, list, tuple)):
         data, where_zoo = zoo, 'inline zoo manifest'
-    else:
-        from mmengine.fileio import load
+    else:  # read_structured: plain JSON/YAML only, a crafted manifest cannot run code
         path = os.fspath(zoo)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f'zoo manifest {path!r} is not a file')
-        data, where_zoo = load(path), path
+        data, where_zoo = read_structured(path, 'zoo manifest', expected=(dict, list)), path
         base = os.path.dirname(os.path.abspath(path))
     entries = data.get('models') if isinstance(data, Mapping) else data
     if not isinstance(entries, (list, tuple)) or not entries:

@@ -16,6 +16,7 @@ from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 
 from ..utils import atomic_write_text
+from ..utils.files import InputFileError, read_jsonl
 from .state_dicts import read_state_dict
 
 
@@ -32,20 +33,14 @@ def expand_checkpoints(patterns: Iterable[str]) -> list[str]:
 
 def read_records(path: str | os.PathLike) -> list[dict]:
     """The records of a JSONL file; a missing file has none."""
-    file = Path(path)
-    if not file.exists():
+    if not Path(path).exists():
         return []
-    records = []
-    for number, line in enumerate(file.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ValueError(f'{file}:{number} is not a JSON line ({err.msg})') from err
+    what = 'individual scores file'
+    records = read_jsonl(path, what, hint='write it with tools/soups/eval_individual.py')
+    for number, record in enumerate(records, start=1):
         if not {'checkpoint', 'score'} <= set(record):
-            raise KeyError(f"{file}:{number} lacks 'checkpoint' or 'score': {line[:200]}")
-        records.append(record)
+            raise InputFileError(path, what, f"record {number} lacks 'checkpoint' or 'score': "
+                                 f'{json.dumps(record)[:200]}')
     return records
 
 

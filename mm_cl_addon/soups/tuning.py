@@ -27,6 +27,7 @@ from mmengine.runner import Runner
 
 from mm_cl_addon.engine import build_runner
 from mm_cl_addon.utils import atomic_write_json
+from mm_cl_addon.utils.files import read_text
 
 PARAMS = ('lr', 'weight_decay', 'epochs', 'batch_size', 'seed')
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
@@ -158,8 +159,7 @@ def _last_checkpoint(work_dir: str) -> str | None:
     pointer = osp.join(work_dir, 'last_checkpoint')
     if not osp.isfile(pointer):
         return None
-    with open(pointer, encoding='utf-8') as handle:
-        return handle.read().strip()
+    return read_text(pointer, 'last_checkpoint pointer').strip()
 
 
 def objective(trial: optuna.Trial, cfg: Config, space: SearchSpace | None = None,

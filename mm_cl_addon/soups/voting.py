@@ -9,12 +9,14 @@ can be voted attribute by attribute, which may recompose a class no single model
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mm_cl_addon.utils import atomic_write
+from mm_cl_addon.utils.files import InputFileError, read_text
 
 REQUIRED_COLUMNS = ('id', 'pred_label', 'confidence')
 VOTE_COLUMNS = ('id', 'pred_label', 'votes', 'confidence')
@@ -66,24 +68,26 @@ def _parse_row(row: Mapping[str, str | None], name: str, line: int) -> Predictio
 def read_predictions(path: str | os.PathLike) -> list[Prediction]:
     """The predictions of one CSV, in file order; errors name the file and the line."""
     name = os.fspath(path)
-    with open(path, newline='', encoding='utf-8') as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None:
-            raise ValueError(f'{name}: empty file; expected the header '
-                             f'{",".join(REQUIRED_COLUMNS)}')
-        missing = [column for column in REQUIRED_COLUMNS if column not in reader.fieldnames]
-        if missing:
-            raise ValueError(f'{name}: the header lacks column(s) {missing}; expected at least '
-                             f'{",".join(REQUIRED_COLUMNS)}')
-        predictions: list[Prediction] = []
-        first_line: dict[str, int] = {}
-        for row in reader:
-            prediction = _parse_row(row, name, reader.line_num)
-            if prediction.id in first_line:
-                raise ValueError(f'{name}, line {reader.line_num}: id {prediction.id!r} was '
-                                 f'already predicted on line {first_line[prediction.id]}')
-            first_line[prediction.id] = reader.line_num
-            predictions.append(prediction)
+    text = read_text(path, 'prediction CSV', hint='write it with tools/soups/predict.py')
+    reader = csv.DictReader(io.StringIO(text, newline=''))
+    try:
+        fields, rows = reader.fieldnames or [], [(row, reader.line_num) for row in reader]
+    except csv.Error as error:
+        raise InputFileError(path, 'prediction CSV', f'line {reader.line_num + 1} is not valid '
+                             f'CSV ({error})') from error
+    missing = [column for column in REQUIRED_COLUMNS if column not in fields]
+    if missing:
+        raise ValueError(f'{name}: the header lacks column(s) {missing}; expected at least '
+                         f'{",".join(REQUIRED_COLUMNS)}')
+    predictions: list[Prediction] = []
+    first_line: dict[str, int] = {}
+    for row, line in rows:
+        prediction = _parse_row(row, name, line)
+        if prediction.id in first_line:
+            raise ValueError(f'{name}, line {line}: id {prediction.id!r} was already predicted '
+                             f'on line {first_line[prediction.id]}')
+        first_line[prediction.id] = line
+        predictions.append(prediction)
     return predictions
 
 

@@ -92,6 +92,23 @@ def test_read_ratio_record_missing_or_invalid_file(tmp_path):
         read_ratio_record(tmp_path / 'broken.json')
 
 
+@pytest.mark.parametrize('text, fault', [
+    ('{"task": 1, "records": [{"ratio": 0.5, "accu', 'is not valid JSON'),
+    ('', r'is empty \(0 bytes\)'),
+    ('\x80\x04 not text', 'is not valid JSON'),
+])
+def test_truncated_empty_or_wrong_format_files_name_the_file(tmp_path, text, fault):
+    path = tmp_path / 'cut.json'
+    path.write_text(text)
+    with pytest.raises(ValueError, match=f'pruning-ratio record .*cut\\.json: {fault}'):
+        read_ratio_record(path)
+    with pytest.raises(ValueError, match=f'baseline metrics file .*cut\\.json: {fault}'):
+        goal_accuracy(path)
+    with pytest.raises(FileNotFoundError, match='absent.json does not exist; write it with '
+                                                'tools/test.py --out'):
+        goal_accuracy(tmp_path / 'absent.json')
+
+
 def test_goal_accuracy(tmp_path):
     assert goal_accuracy(97.5) == 97.5
     assert goal_accuracy(write(tmp_path / 'm.json', {'accuracy/top1': 96.25})) == 96.25

@@ -101,3 +101,22 @@ def test_weights_used_column_appears_when_a_run_reports_it(tmp_path):
     assert lines[0].split()[-2:] == ['weights', 'used']
     assert lines[1].split()[-1] == '-' and lines[2].split()[-1] == '87.50'
     assert 'weights' not in format_comparison_table({'finetune': summarize(MATRIX)})
+
+
+@pytest.mark.parametrize('name, text, fault', [
+    ('continual_accuracy.json', '{"average_accuracy": 0.7', 'continual accuracy report .*'
+                                                            'is not valid JSON'),
+    ('continual_accuracy.json', '', r'continual accuracy report .*is empty \(0 bytes\)'),
+    ('task_scores.json', '[0.9, 0.7]', 'task scores file .*expected a mapping'),
+    ('task_scores.json', '{"scores": [0.9]}', 'task scores file .*has no "task_scores" key'),
+    ('task_scores.json', '{"task_scores": ["a"]}', 'task scores file .*"task_scores" must be a '
+                                                   'non-empty list of numbers'),
+    ('weight_owners.json', '{"weights_u', 'weight owners file .*is not valid JSON'),
+    ('weight_owners.json', '{}', 'weight owners file .*has no "weights_used" key'),
+])
+def test_truncated_empty_or_wrong_run_files_name_the_file(tmp_path, name, text, fault):
+    (tmp_path / 'task_scores.json').write_text(json.dumps(dict(task_scores=[0.9, 0.7])))
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ValueError, match=fault) as error:
+        read_run_summary(tmp_path)
+    assert str(tmp_path / name) in str(error.value)

@@ -343,6 +343,20 @@ def test_malformed_cub_line_is_named(tmp_path):
         build('CUBCaptions', fixture.root)
 
 
+def test_empty_or_binary_cub_file_is_named(tmp_path):
+    fixture = write_cub(tmp_path, num_classes=2, images_per_class=2, test_per_class=1)
+    path = fixture.root / 'classes.txt'
+    path.write_bytes(b'1 \xff\xfe\n')
+    with pytest.raises(ValueError, match=re.escape(f'CUB-200-2011 file {path}: is not UTF-8')):
+        build('CUBCaptions', fixture.root)
+    path.write_text('')
+    with pytest.raises(ValueError, match=re.escape(f'{path}: is empty (0 bytes)')):
+        build('CUBCaptions', fixture.root)
+    path.write_text('\n\n')
+    with pytest.raises(ValueError, match=re.escape(f'{path}: is empty; expected one "<id> ')):
+        build('CUBCaptions', fixture.root)
+
+
 def test_cub_files_that_disagree_are_named(tmp_path):
     fixture = write_cub(tmp_path, num_classes=2, images_per_class=2, test_per_class=1)
     path = fixture.root / 'train_test_split.txt'
@@ -396,6 +410,16 @@ def test_coco_json_errors_name_file_and_key(tmp_path):
         build('COCOCaptions', tmp_path, split='test')
     path.write_text('{not json')
     with pytest.raises(ValueError, match=re.escape(f'{path}: is not valid JSON')):
+        build('COCOCaptions', tmp_path, split='test')
+    path.write_text('{"images": [{"id": 1, "file_name": "a.jpg"}], "categ')
+    with pytest.raises(ValueError, match=re.escape(f'COCO annotation file {path}: is not valid '
+                                                   'JSON')):
+        build('COCOCaptions', tmp_path, split='test')
+    path.write_text('')
+    with pytest.raises(ValueError, match=re.escape(f'{path}: is empty (0 bytes)')):
+        build('COCOCaptions', tmp_path, split='test')
+    path.write_text('[{"id": 1}]')
+    with pytest.raises(ValueError, match=re.escape(f'{path}: expected a mapping at the top')):
         build('COCOCaptions', tmp_path, split='test')
     with pytest.raises(FileNotFoundError, match='instances_train2017.json'):
         build('COCOCaptions', tmp_path, split='train')

@@ -79,3 +79,19 @@ def test_rejects_malformed_files(tmp_path, images, labels, bad_file):
     write_fixture(tmp_path, images=images, labels=labels)
     with pytest.raises(ValueError, match=f'cifar10.1_v6_{bad_file}'):
         build(tmp_path)
+
+
+def test_truncated_empty_or_pickled_files_name_the_file(tmp_path):
+    write_fixture(tmp_path)
+    data = tmp_path / 'cifar10.1_v6_data.npy'
+    data.write_bytes(data.read_bytes()[:1000])
+    with pytest.raises(ValueError, match=r'CIFAR-10.1 images .*cifar10\.1_v6_data\.npy: is not '
+                                         r'a readable \.npy array'):
+        build(tmp_path)
+    data.write_bytes(b'')
+    with pytest.raises(ValueError, match=r'cifar10\.1_v6_data\.npy: is empty \(0 bytes\)'):
+        build(tmp_path)
+    write_fixture(tmp_path, labels=np.array([0] * NUM, dtype=object))
+    with pytest.raises(ValueError, match=r'CIFAR-10.1 labels .*cifar10\.1_v6_labels\.npy: '
+                                         'refused: it holds Python objects'):
+        build(tmp_path)

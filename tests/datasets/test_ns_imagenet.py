@@ -166,7 +166,7 @@ def test_missing_or_malformed_files_name_the_file(mini_root, feature_dir, tmp_pa
     broken = tmp_path / 'broken'
     broken.mkdir()
     (broken / 'train.npz').write_bytes(b'not a zip')
-    with pytest.raises(ValueError, match=r'broken/train\.npz is not a readable'):
+    with pytest.raises(ValueError, match=r'broken/train\.npz: is not a \.npz archive'):
         load_features(broken / 'train.npz')
     np.savez(broken / 'val.npz', features=np.zeros((2, 3), np.float32))
     with pytest.raises(KeyError, match=r"val\.npz: missing keys \['labels'"):
@@ -190,6 +190,15 @@ def test_missing_split_files_and_images_name_them(tmp_path):
         read_mini_imagenet(root, layout='csv')
     (root / 'val.csv').write_text('name,wnid\n')
     with pytest.raises(ValueError, match=r'val\.csv: line 1 must be the header'):
+        read_mini_imagenet(root)
+    (root / 'val.csv').write_text('')
+    with pytest.raises(ValueError, match=r'mini-ImageNet split file .*val\.csv: is empty'):
+        read_mini_imagenet(root)
+    (root / 'val.csv').write_bytes(b'filename,label\n\xff\xfe.jpg,n01\n')
+    with pytest.raises(ValueError, match=r'val\.csv: is not UTF-8 text'):
+        read_mini_imagenet(root)
+    (root / 'val.csv').write_text('filename,label\n"' + 'x' * 200_000 + '",n01\n')
+    with pytest.raises(ValueError, match=r'val\.csv: is not valid CSV \(field larger'):
         read_mini_imagenet(root)
     with pytest.raises(FileNotFoundError, match=r'nothing.* is not a folder'):
         read_mini_imagenet(tmp_path / 'nothing')

@@ -118,6 +118,18 @@ def test_a_file_neither_json_object_nor_id_label_csv_is_an_error(tmp_path, text)
         load_relabel_file(path)
 
 
+@pytest.mark.parametrize('content, fault', [
+    (b'', r'is empty \(0 bytes\)'),
+    (b'\x80\x04\x95 a pickle', 'is not UTF-8 text'),
+    (b'id,label\n"' + b'x' * 200_000 + b'",1\n', r'is not valid JSON or CSV \(field larger'),
+])
+def test_an_empty_binary_or_unreadable_file_names_the_file(tmp_path, content, fault):
+    path = tmp_path / 'broken.csv'
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=f'relabel file .*broken\\.csv: {fault}'):
+        load_relabel_file(path)
+
+
 def test_csv_errors_name_the_line_and_duplicates_are_refused(tmp_path):
     path = tmp_path / 'fix.csv'
     path.write_text('id,label\ndigits/0,1\ndigits/1,one\n')

@@ -1,6 +1,9 @@
 """Feature extraction: fx and hooks agree, pooling matches a hand computation, files are whole."""
+import json
+
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from mm_cl_addon.reassembly import features as features_module
 from mm_cl_addon.reassembly.features import (
@@ -119,3 +122,32 @@ def test_failed_write_leaves_the_old_file_and_no_partial_file(tmp_path, images, 
         save_features(tmp_path / 'new.safetensors', result)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ['cnn.safetensors']  # no temporary left
+
+
+def test_a_truncated_or_foreign_feature_file_names_the_file(tmp_path, images):
+    path = tmp_path / 'cnn.safetensors'
+    save_features(path, extract_features(small_convnet(), images, progress=False))
+    path.write_bytes(path.read_bytes()[:-16])
+    for read in (read_meta, read_features):
+        with pytest.raises(ValueError, match=r'feature file .*cnn\.safetensors: is not a '
+                                             'readable safetensors file'):
+            read(path)
+    path.write_bytes(b'')
+    with pytest.raises(ValueError, match=r'cnn\.safetensors: is empty'):
+        read_meta(path)
+    with pytest.raises(FileNotFoundError, match=r'absent\.safetensors does not exist; write it'):
+        read_features(tmp_path / 'absent.safetensors')
+
+
+@pytest.mark.parametrize('metadata, fault', [
+    (None, 'has no "meta" metadata'),
+    ({'meta': '{"num_nodes": 1, "blocks": ['}, 'its "meta" metadata is not valid JSON'),
+    ({'meta': '[1]'}, 'its "meta" metadata is not a JSON object with an integer "num_nodes"'),
+    ({'meta': json.dumps({'num_nodes': 2})}, r"holds tensors \['feat/0', 'feat/1'\], "
+                                             'expected feat/0..feat/2'),
+])
+def test_unexpected_metadata_or_tensors_name_the_file(tmp_path, metadata, fault):
+    path = tmp_path / 'odd.safetensors'
+    save_file({'feat/0': torch.zeros(2, 3), 'feat/1': torch.ones(2, 3)}, path, metadata=metadata)
+    with pytest.raises(ValueError, match=f'feature file .*odd\\.safetensors: {fault}'):
+        read_features(path)

@@ -167,3 +167,19 @@ def test_json_round_trip(tmp_path):
     part = partition_zoo(num_nodes, sim, K=2, trial=2)
     part.save(tmp_path / 'partition.json')
     assert Partition.load(tmp_path / 'partition.json') == part
+
+
+@pytest.mark.parametrize('text, fault', [
+    ('{"score": 1.0, "centres": [', 'is not valid JSON'),
+    ('', r'is empty \(0 bytes\)'),
+    ('[1, 2]', 'expected a mapping at the top level'),
+    ('{"score": 1.0, "centres": []}', "is not a partition \\(KeyError: 'blocks'\\)"),
+    ('{"score": 1.0, "centres": [], "blocks": ["a"]}', 'is not a partition \\(TypeError'),
+])
+def test_a_truncated_empty_or_wrong_partition_file_names_the_file(tmp_path, text, fault):
+    path = tmp_path / 'partition.json'
+    path.write_text(text)
+    with pytest.raises(ValueError, match=f'partition file .*partition\\.json: {fault}'):
+        Partition.load(path)
+    with pytest.raises(FileNotFoundError, match='absent.json does not exist; write it with'):
+        Partition.load(tmp_path / 'absent.json')

@@ -1,8 +1,13 @@
-"""candidate_groups: a partition's blocks as the integer program's groups, in depth order."""
+"""candidate_groups: a partition's blocks as the integer program's groups, in depth order;
+load_sizes: count_inout_size's JSON, and nothing else."""
+import json
+import pickle
+
 import pytest
 
 from mm_cl_addon.reassembly import Partition, PartitionBlock, solve_reassembly
-from mm_cl_addon.reassembly.reassemble import candidate_groups, relative_depth
+from mm_cl_addon.reassembly.reassemble import candidate_groups, load_sizes, relative_depth
+from tests.payloads import CreatesMarker
 
 
 def sizes_of(num_nodes: int, width: int, params: int) -> dict:
@@ -40,3 +45,32 @@ def test_partition_zoo_groups_keep_their_order():
     partition = Partition(blocks=blocks, centres=(blocks[0], blocks[1]), score=0.0)
     candidates = candidate_groups(partition, SIZES, {'a': 1.0, 'b': 1.0})
     assert candidates.order == [0, 1]
+
+
+def test_load_sizes_reads_count_inout_sizes_json(tmp_path):
+    path = tmp_path / 'sizes.json'
+    path.write_text(json.dumps(SIZES))
+    assert load_sizes(path) == SIZES
+
+
+@pytest.mark.parametrize('text, fault', [
+    (json.dumps(SIZES)[:-20], 'is not valid JSON'),
+    ('', r'is empty \(0 bytes\)'),
+    ('[]', 'expected a mapping at the top level, got a list'),
+    (json.dumps({'a': {'num_nodes': 4}}), r"model 'a' lacks keys \['node_shapes', 'blocks'\]"),
+    (json.dumps({'a': [4]}), "model 'a' lacks keys"),
+])
+def test_a_truncated_empty_or_wrong_sizes_file_names_the_file(tmp_path, text, fault):
+    path = tmp_path / 'sizes.json'
+    path.write_text(text)
+    with pytest.raises(ValueError, match=f'block-size file .*sizes\\.json: {fault}'):
+        load_sizes(path)
+
+
+def test_a_pickled_sizes_file_is_refused_and_never_unpickled(tmp_path):
+    marker = tmp_path / 'ran'
+    path = tmp_path / 'sizes.pkl'
+    path.write_bytes(pickle.dumps(CreatesMarker(marker)))
+    with pytest.raises(ValueError, match=r'block-size file .*sizes\.pkl: is not UTF-8 text'):
+        load_sizes(path)
+    assert not marker.exists()

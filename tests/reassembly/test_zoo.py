@@ -1,6 +1,8 @@
 """Zoo manifests, building their models, and a data config's preprocessed samples."""
 import dataclasses
 import json
+import pickle
+import shlex
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from mm_cl_addon.models.backbones.dery import DeRy
 from mm_cl_addon.reassembly.block_table import detect_family
 from mm_cl_addon.reassembly.features import extract_features
 from mm_cl_addon.reassembly.zoo import DatasetSamples, ZooModel, build_zoo_model, load_zoo
+from tests.payloads import CreatesMarker
 
 from .tiny_models import make_images, small_convnet
 
@@ -65,6 +68,48 @@ def test_repeated_names_are_an_error(tmp_path):
     path.write_text(json.dumps([entry, entry]))
     with pytest.raises(ValueError, match=r"names \['a'\] appear more than once"):
         load_zoo(path)
+
+
+def _python_tag_payloads(marker: Path) -> dict[str, str]:
+    """Manifests whose YAML tags would create ``marker`` if a loader built Python objects."""
+    command = json.dumps(f'touch {shlex.quote(str(marker))}')
+    code = json.dumps(f'open({str(marker)!r}, "w").close()')
+    return {'os.system': f'models: !!python/object/apply:os.system [{command}]\n',
+            'builtins.exec': f'models:\n  - !!python/object/apply:builtins.exec [{code}]\n'}
+
+
+@pytest.mark.parametrize('tag', ['os.system', 'builtins.exec'])
+def test_a_manifest_with_python_tags_is_refused_and_never_run(tmp_path, tag):
+    marker = tmp_path / 'ran'
+    path = tmp_path / 'zoo.yaml'
+    path.write_text(_python_tag_payloads(marker)[tag])
+    with pytest.raises(ValueError, match=r'zoo manifest .*zoo\.yaml: refused'):
+        load_zoo(path)
+    assert not marker.exists()
+
+
+def test_a_pickled_manifest_is_refused_and_never_unpickled(tmp_path):
+    marker = tmp_path / 'ran'
+    path = tmp_path / 'zoo.pkl'
+    path.write_bytes(pickle.dumps(CreatesMarker(marker)))
+    with pytest.raises(ValueError, match=r"zoo manifest .*zoo\.pkl: suffix '\.pkl' is not"):
+        load_zoo(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('name, text, fault', [
+    ('zoo.yaml', 'models:\n  - {name: cnn, arch: [1, ', 'is not valid YAML'),
+    ('zoo.json', '{"models": [{"name": "cnn"', 'is not valid JSON'),
+    ('zoo.yaml', '', r'is empty \(0 bytes\)'),
+    ('zoo.yaml', 'just a line of text\n', 'expected a mapping or a list at the top level'),
+])
+def test_a_truncated_empty_or_wrong_format_manifest_names_the_file(tmp_path, name, text, fault):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ValueError, match=f'zoo manifest .*{name}: {fault}'):
+        load_zoo(path)
+    with pytest.raises(FileNotFoundError, match=r'zoo manifest .*absent\.yaml does not exist'):
+        load_zoo(tmp_path / 'absent.yaml')
 
 
 def test_dataset_samples_are_preprocessed():

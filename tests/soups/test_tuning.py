@@ -121,3 +121,16 @@ def test_pruner_stops_a_trial_after_its_first_val_epoch(tmp_path):
     assert trial.intermediate_values[1] == pytest.approx(
         _final_val_accuracy(trial.user_attrs['work_dir']))
     assert not (tmp_path / 'soup_tuning_best.json').exists()
+
+
+def test_the_last_checkpoint_pointer_is_read_and_a_bad_one_is_named(tmp_path):
+    assert tuning._last_checkpoint(str(tmp_path)) is None
+    pointer = tmp_path / 'last_checkpoint'
+    pointer.write_text(f'{tmp_path}/epoch_2.pth\n')
+    assert tuning._last_checkpoint(str(tmp_path)) == f'{tmp_path}/epoch_2.pth'
+    pointer.write_text('')
+    with pytest.raises(ValueError, match=r'last_checkpoint pointer .*last_checkpoint: is empty'):
+        tuning._last_checkpoint(str(tmp_path))
+    pointer.write_bytes(b'\x80\x04\x95 a pickle')
+    with pytest.raises(ValueError, match='last_checkpoint: is not UTF-8 text'):
+        tuning._last_checkpoint(str(tmp_path))

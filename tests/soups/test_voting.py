@@ -40,11 +40,22 @@ def test_read_predictions_ignores_extra_columns(tmp_path):
     ('id,pred_label,confidence\n1,2,0.5\n2,cat,0.5\n', "a.csv, line 3: pred_label 'cat'"),
     ('id,pred_label,confidence\n1,2,high\n', "a.csv, line 2: confidence 'high'"),
     ('id,pred_label,confidence\n1,2,0.5\n1,3,0.5\n', "a.csv, line 3: id '1' .* line 2"),
-    ('', 'a.csv: empty file'),
+    ('', r'prediction CSV .*a.csv: is empty \(0 bytes\)'),
+    ('id,pred_label,confidence\n"' + 'x' * 200_000 + '",1,0.5\n',
+     r'prediction CSV .*a.csv: line 2 is not valid CSV \(field larger than field limit'),
 ])
 def test_read_predictions_errors_name_file_and_line(tmp_path, content, message):
     (tmp_path / 'a.csv').write_text(content)
     with pytest.raises(ValueError, match=message):
+        read_predictions(tmp_path / 'a.csv')
+
+
+def test_read_predictions_names_a_missing_or_binary_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match='absent.csv does not exist; write it with '
+                                                'tools/soups/predict.py'):
+        read_predictions(tmp_path / 'absent.csv')
+    (tmp_path / 'a.csv').write_bytes(b'id,pred_label,confidence\n\xff\xfe,1,0.5\n')
+    with pytest.raises(ValueError, match='a.csv: is not UTF-8 text'):
         read_predictions(tmp_path / 'a.csv')
 
 

@@ -1,5 +1,6 @@
 """The soup tools end to end on tiny digits ingredients: files written, loaded, resumed."""
 import json
+import runpy
 import sys
 
 import pytest
@@ -109,3 +110,21 @@ def test_individual_scores_distributed_match_single_process(ingredients, tmp_pat
     single = {r['checkpoint']: r['score'] for r in read_records(individual)}
     assert {r['checkpoint']: r['score'] for r in read_records(out)} == {
         path: single[path] for path in checkpoints[:2]}
+
+
+@pytest.mark.parametrize('text, fault', [
+    ('{"0": [0, 1], "1": [1', 'is not valid JSON'),
+    ('', r'is empty \(0 bytes\)'),
+    ('[[0, 1]]', 'expected a mapping at the top level, got a list'),
+    ('{"zero": [0, 1]}', 'expected a JSON object of class index -> attribute list'),
+    ('{"0": 5}', 'expected a JSON object of class index -> attribute list'),
+])
+def test_hard_vote_attribute_table_errors_name_the_file(tmp_path, text, fault):
+    read_attribute_table = runpy.run_path(str(REPO / 'tools' / 'soups' / 'hard_vote.py'))[
+        'read_attribute_table']
+    path = tmp_path / 'table.json'
+    path.write_text('{"0": [0, 1], "1": [1, 0]}')
+    assert read_attribute_table(str(path)) == {0: [0, 1], 1: [1, 0]}
+    path.write_text(text)
+    with pytest.raises(ValueError, match=f'--attributes table .*table\\.json: {fault}'):
+        read_attribute_table(str(path))

@@ -14,7 +14,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from mm_cl_addon.datasets.arguments import check_seed
 from mm_cl_addon.datasets.points2d import (
     DATASET_NAMES,
     ORDERS,
@@ -24,6 +23,8 @@ from mm_cl_addon.datasets.points2d import (
     make_stream,
     save_stream,
 )
+from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.utils.arguments import check_seed
 from mm_cl_addon.utils.io import atomic_write
 
 MODE_MARKERS = ('o', '^')
@@ -86,4 +87,4 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

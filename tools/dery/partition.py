@@ -9,11 +9,12 @@ shapes, params and FLOPs; ``groups`` (members and centre per group) and the argu
 """
 import argparse
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
+from mm_cl_addon.engine.tool_errors import run_tool
 from mm_cl_addon.reassembly import Partition, PartitionBlock, partition_zoo
+from mm_cl_addon.reassembly.reassemble import load_sizes
 from mm_cl_addon.reassembly.sim_tables import load_index, load_similarity
 from mm_cl_addon.utils import atomic_write_json
 
@@ -35,12 +36,9 @@ def parse_args() -> argparse.Namespace:
 
 
 def read_sizes(path: str, num_nodes: Mapping[str, int]) -> dict[str, Any]:
-    """count_inout_size's report, checked against the similarity tables' node counts."""
-    from mmengine.fileio import load
-    if not Path(path).is_file():
-        raise FileNotFoundError(f'--sizes {path} is not a file; write it with '
-                                'tools/dery/count_inout_size.py')
-    sizes = load(path)
+    """count_inout_size's JSON report (:func:`load_sizes`, never a pickle, which could run
+    code), checked against the similarity tables' node counts."""
+    sizes = load_sizes(path)
     for model, length in num_nodes.items():
         if model not in sizes:
             raise KeyError(f'--sizes {path} has no model {model!r}; it has {sorted(sizes)}')
@@ -113,4 +111,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -7,18 +7,20 @@ command line. With --attributes (a JSON object: class -> list of attribute value
 mask, gender, age), each attribute is voted on its own and the class is recomposed.
 """
 import argparse
-import json
 
+from mm_cl_addon.engine.tool_errors import run_tool
 from mm_cl_addon.soups import hard_vote, read_predictions, vote_attributes, write_votes
+from mm_cl_addon.utils.files import InputFileError, read_json
 
 
 def read_attribute_table(path: str) -> dict[int, list]:
-    with open(path, encoding='utf-8') as handle:
-        table = json.load(handle)
+    """The --attributes JSON object, class index -> that class's attribute values."""
+    table = read_json(path, '--attributes table', expected=dict)
     try:
         return {int(label): list(values) for label, values in table.items()}
-    except (AttributeError, TypeError, ValueError) as err:
-        raise ValueError(f'{path}: expected a JSON object of class -> attribute list') from err
+    except (TypeError, ValueError) as err:
+        raise InputFileError(path, '--attributes table', 'expected a JSON object of class index '
+                             '-> attribute list') from err
 
 
 def main() -> None:
@@ -38,4 +40,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from mmpretrain.datasets import BaseDataset
 
-from ..arguments import check_choice, check_seed
+from ...utils.arguments import check_choice, check_seed
 
 MODALITIES = ('image', 'text', 'paired')
 CAPTION_MODES = ('sample', 'all')

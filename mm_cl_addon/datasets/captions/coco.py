@@ -9,19 +9,18 @@ first annotation needs no geometry and is stable), read from the official
 """
 from __future__ import annotations
 
-import json
 import os.path as osp
 from collections.abc import Sequence
 
 from mmpretrain.registry import DATASETS
 
-from ..arguments import check_ratio, check_seed
+from ...utils.arguments import check_ratio, check_seed
+from ...utils.files import read_json
 from .base import (
     CaptionedImageDataset,
     ImageRecord,
     carve_out,
     require_dir,
-    require_file,
 )
 
 PERSON = 'person'
@@ -30,15 +29,9 @@ SOURCE = {'train': 'train2017', 'val': 'train2017', 'test': 'val2017'}
 
 
 def load_json(path: str) -> dict:
-    require_file(path, 'COCO annotation file')
-    try:
-        with open(path, encoding='utf-8') as handle:
-            data = json.load(handle)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f'{path}: is not valid JSON ({error})') from error
-    if not isinstance(data, dict):
-        raise ValueError(f'{path}: must hold a JSON object, got {type(data).__name__}')
-    return data
+    """One official annotation file: a JSON object."""
+    return read_json(path, 'COCO annotation file', expected=dict,
+                     hint='unpack the official annotations_trainval2017.zip into data_root')
 
 
 def entries(data: dict, path: str, key: str, fields: Sequence[str]) -> list[dict]:

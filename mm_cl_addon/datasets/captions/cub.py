@@ -11,14 +11,14 @@ from collections.abc import Sequence
 
 from mmpretrain.registry import DATASETS
 
-from ..arguments import check_ratio, check_seed
+from ...utils.arguments import check_ratio, check_seed
+from ...utils.files import read_text
 from .base import (
     CaptionedImageDataset,
     ImageRecord,
     carve_out,
     read_caption_file,
     require_dir,
-    require_file,
     resolve,
 )
 
@@ -30,20 +30,18 @@ CLASSES_FILE = 'classes.txt'
 
 def read_id_table(path: str) -> dict[int, str]:
     """A CUB ``<id> <value>`` file as ``{id: value}``, naming the line of any bad entry."""
-    require_file(path, 'CUB-200-2011 file')
     table: dict[int, str] = {}
-    with open(path, encoding='utf-8') as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            fields = line.split(maxsplit=1)
-            if len(fields) != 2 or not fields[0].isdigit():
-                raise ValueError(f'{path}: line {number} must be "<id> <value>", got '
-                                 f'{line.rstrip()!r}')
-            key = int(fields[0])
-            if key in table:
-                raise ValueError(f'{path}: line {number} repeats the id {key}')
-            table[key] = fields[1].strip()
+    for number, line in enumerate(read_text(path, 'CUB-200-2011 file').splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split(maxsplit=1)
+        if len(fields) != 2 or not fields[0].isdigit():
+            raise ValueError(f'{path}: line {number} must be "<id> <value>", got '
+                             f'{line.rstrip()!r}')
+        key = int(fields[0])
+        if key in table:
+            raise ValueError(f'{path}: line {number} repeats the id {key}')
+        table[key] = fields[1].strip()
     if not table:
         raise ValueError(f'{path}: is empty; expected one "<id> <value>" line per entry')
     return table

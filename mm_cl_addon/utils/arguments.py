@@ -1,4 +1,5 @@
-"""Argument checks the data sets share, so a bad value fails when the data set is built."""
+"""Argument checks shared by data sets, hooks and loops, so a bad value fails when the part is
+built, with a message that names the argument."""
 from __future__ import annotations
 
 import numbers
@@ -28,3 +29,15 @@ def check_ratio(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
         raise ValueError(f'{name} must be a number in [0, 1), got {value!r}')
     return float(value)
+
+
+def is_count(value: object, minimum: int = 1) -> bool:
+    """A whole number >= ``minimum`` (``2.0`` is; ``1.5``, ``True`` and ``'2'`` are not)."""
+    whole = is_int(value) or (isinstance(value, float) and value.is_integer())
+    return whole and value >= minimum
+
+
+def check_count(name: str, value: object, minimum: int = 1) -> int:
+    if not is_count(value, minimum):
+        raise ValueError(f'{name}={value!r} must be a whole number >= {minimum}')
+    return int(value)
