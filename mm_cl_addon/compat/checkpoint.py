@@ -15,7 +15,7 @@ import os
 import pickle
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,8 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import CheckpointLoader
 from mmengine.runner import checkpoint as mmengine_checkpoint
+
+from ..utils.files import ZIP_MAGIC, InputFileError
 
 # numpy 2 renamed numpy.core to numpy._core; pickles name whichever module wrote them.
 _MULTIARRAY_NAMES = ('numpy.core.multiarray', 'numpy._core.multiarray')
@@ -121,14 +123,43 @@ def _allow_listed() -> Iterator[None]:
             yield
 
 
+_REFUSAL_PATTERNS = (r'GLOBAL (\S+)', r'reduce for unrecognized function (.+?)(?: which |$)',
+                     r'but got (<class .+?>)')
+
+
+def _is_refused_global(message: str) -> bool:
+    """Whether torch refused a global (as opposed to bytes that are not a pickle at all)."""
+    return any(re.search(pattern, message, flags=re.MULTILINE) for pattern in _REFUSAL_PATTERNS)
+
+
 def _refused_global(message: str) -> str:
     """Name the global in torch's refusal (unknown, blocked module, or unknown reduce)."""
-    for pattern in (r'GLOBAL (\S+)', r'reduce for unrecognized function (.+?)(?: which |$)',
-                    r'but got (<class .+?>)'):
+    for pattern in _REFUSAL_PATTERNS:
         match = re.search(pattern, message, flags=re.MULTILINE)
         if match:
             return match.group(1)
     return 'an object outside the allow-list'
+
+
+class CheckpointFileError(InputFileError):
+    """A checkpoint that cannot be read: empty, truncated, not a checkpoint, wrong content."""
+
+    def __init__(self, path: str | os.PathLike, fault: str) -> None:
+        super().__init__(path, 'checkpoint', fault)
+
+
+def _unreadable(path: str, error: BaseException) -> str:
+    """What is wrong with a file that torch could not read, in the user's terms."""
+    size = os.path.getsize(path)
+    if size == 0:
+        return 'is empty (0 bytes)'
+    with open(path, 'rb') as handle:
+        head = handle.read(4)
+    if head == ZIP_MAGIC:  # torch's format since 1.6 is a zip archive
+        detail = str(error).split('.')[0].strip()
+        return f'is truncated or damaged ({size} bytes; {detail})'
+    return ('is not a PyTorch checkpoint (torch.save writes a zip archive; this file starts '
+            f'with {head!r})')
 
 
 def load_checkpoint(filename: str | os.PathLike, map_location: Any = 'cpu') -> Any:
@@ -137,15 +168,26 @@ def load_checkpoint(filename: str | os.PathLike, map_location: Any = 'cpu') -> A
     Raises:
         FileNotFoundError: ``filename`` is not a file.
         UnsafeCheckpointError: the file needs a global that is not allowed.
+        CheckpointFileError: the file is empty, truncated, not a checkpoint, or holds something
+            other than a mapping (a checkpoint or a state dict).
     """
     path = os.path.expanduser(os.fspath(filename))
     if not os.path.isfile(path):
         raise FileNotFoundError(errno.ENOENT, 'Checkpoint file not found', path)
     with _allow_listed():
         try:
-            return torch.load(path, map_location=map_location, weights_only=True)
+            content = torch.load(path, map_location=map_location, weights_only=True)
         except pickle.UnpicklingError as err:
-            raise UnsafeCheckpointError(path, _refused_global(str(err))) from err
+            if _is_refused_global(str(err)):
+                raise UnsafeCheckpointError(path, _refused_global(str(err))) from err
+            raise CheckpointFileError(path, _unreadable(path, err)) from err
+        except (RuntimeError, EOFError, OSError, KeyError, ValueError, IndexError) as err:
+            raise CheckpointFileError(path, _unreadable(path, err)) from err
+    if not isinstance(content, Mapping):
+        raise CheckpointFileError(path, f'unexpected content: {type(content).__name__} at the '
+                                        "top level, expected a mapping (a checkpoint with "
+                                        "'state_dict', or a state dict)")
+    return content
 
 
 def load_from_local(filename: str, map_location: Any = None) -> Any:

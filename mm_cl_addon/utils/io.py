@@ -17,6 +17,22 @@ from typing import IO, Any, Union
 import torch
 
 PathLike = Union[str, os.PathLike]
+TEMPORARY_SUFFIX = '.tmp'
+
+
+def _default_file_mode() -> int:
+    """The mode ``open()`` would give a new file (mkstemp's are private: 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _default_file_mode()
+
+
+def temporary_name_of(name: str) -> bool:
+    """Whether ``name`` is one of :func:`atomic_write`'s temporary files (left by a kill)."""
+    return name.startswith('.') and name.endswith(TEMPORARY_SUFFIX)
 
 
 @contextmanager
@@ -26,16 +42,21 @@ def atomic_write(path: PathLike, mode: str = 'w', encoding: str | None = 'utf-8'
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     binary = 'b' in mode
-    fd, tmp_name = tempfile.mkstemp(prefix=f'.{target.name}.', suffix='.tmp', dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f'.{target.name}.', suffix=TEMPORARY_SUFFIX,
+                                    dir=target.parent)
     try:
+        os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
+        if isinstance(error, OSError) and error.errno is not None:  # disk full, file too large
+            raise OSError(error.errno, f'could not write {target} ({error.strerror}); nothing '
+                                       'was written under that name') from error
         raise
 
 

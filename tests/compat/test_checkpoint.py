@@ -70,7 +70,8 @@ class _ToyModel(BaseModel):
 
 
 def _runner(work_dir: Path, name: str, **kwargs) -> Runner:
-    return Runner(
+    """A one-epoch Runner on the toy model; ``kwargs`` override any Runner argument."""
+    settings = dict(
         model=_ToyModel(), work_dir=str(work_dir), experiment_name=name,
         train_dataloader=dict(dataset=_ToyDataset(), batch_size=4,
                               sampler=dict(type='DefaultSampler', shuffle=True),
@@ -78,8 +79,8 @@ def _runner(work_dir: Path, name: str, **kwargs) -> Runner:
         train_cfg=dict(by_epoch=True, max_epochs=1),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
         param_scheduler=dict(type='MultiStepLR', milestones=[1], by_epoch=True),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
-        **kwargs)
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)))
+    return Runner(**{**settings, **kwargs})
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -238,3 +239,59 @@ def test_apply_is_idempotent():
     assert before[''] is compat_checkpoint.load_from_local
     assert all(getattr(loader, '__wrapped__', None) is not None
                for prefix, loader in before.items() if prefix)
+
+
+def _cuts(size: int) -> list[int]:
+    return [1, 4, 100, size // 2, size - 22, size - 1]  # 22 = a zip end record
+
+
+def test_truncated_checkpoint_is_named_at_every_cut(trained, tmp_path):
+    data = trained[0].read_bytes()
+    for cut in _cuts(len(data)):
+        path = tmp_path / f'cut{cut}.pth'
+        path.write_bytes(data[:cut])
+        with pytest.raises(compat.CheckpointFileError,
+                           match=rf'checkpoint .*cut{cut}\.pth: is (truncated or damaged|not a '
+                                 'PyTorch checkpoint)'):
+            load_checkpoint(path)
+
+
+@pytest.mark.parametrize('content, fault', [
+    (b'', r'is empty \(0 bytes\)'),
+    (b'hello world\n', "is not a PyTorch checkpoint .*starts with b'hell'"),
+    (b'{"state_dict": {}}', 'is not a PyTorch checkpoint'),
+    (pickle.dumps({'state_dict': {}}), 'is not a PyTorch checkpoint'),
+])
+def test_not_a_checkpoint_is_named(tmp_path, content, fault):
+    path = tmp_path / 'model.pth'
+    path.write_bytes(content)
+    with pytest.raises(compat.CheckpointFileError, match=rf'checkpoint .*model\.pth: {fault}'):
+        load_checkpoint(path)
+
+
+def test_unexpected_content_is_named(tmp_path):
+    path = tmp_path / 'list.pth'
+    torch.save([torch.ones(2)], path)
+    with pytest.raises(compat.CheckpointFileError,
+                       match=r"list\.pth: unexpected content: list at the top level, expected a "
+                             "mapping"):
+        load_checkpoint(path)
+
+
+def test_runner_load_from_names_a_damaged_checkpoint(trained, tmp_path):
+    damaged = tmp_path / 'damaged.pth'
+    damaged.write_bytes(trained[0].read_bytes()[:500])
+    runner = _runner(tmp_path / 'work', 'compat-damaged', load_from=str(damaged))
+    with pytest.raises(compat.CheckpointFileError, match=r'damaged\.pth: is truncated'):
+        runner.load_or_resume()
+
+
+def test_resume_from_a_checkpoint_without_training_state_names_it(tmp_path):
+    weights_only = tmp_path / 'weights.pth'
+    torch.save({'state_dict': _ToyModel().state_dict()}, weights_only)
+    runner = _runner(tmp_path / 'work', 'compat-noresume', load_from=str(weights_only),
+                     resume=True)
+    with pytest.raises(compat.CheckpointFileError,
+                       match=r"weights\.pth: cannot be resumed from: it lacks what this run "
+                             r"needs \(KeyError: 'meta'\)"):
+        runner.train()
