@@ -8,6 +8,7 @@ from mmengine.config import Config
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
 from mm_cl_addon.compat import exit_after_distributed_run
 from mm_cl_addon.engine import add_common_arguments, build_runner, merge_test_args, parse_tool_args
+from mm_cl_addon.engine.tool_errors import run_tool
 from mm_cl_addon.utils import atomic_write
 
 FORMATS = {'.json': 'json', '.yaml': 'yaml', '.yml': 'yaml', '.pkl': 'pkl', '.pickle': 'pkl'}
@@ -42,5 +43,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
     exit_after_distributed_run()  # a finished CPU DDP job must not abort in teardown

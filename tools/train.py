@@ -6,6 +6,7 @@ from mmengine.config import Config
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
 from mm_cl_addon.compat import exit_after_distributed_run
 from mm_cl_addon.engine import add_common_arguments, build_runner, merge_train_args, parse_tool_args
+from mm_cl_addon.engine.tool_errors import run_tool
 
 
 def parse_args() -> argparse.Namespace:
@@ -30,5 +31,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
     exit_after_distributed_run()  # a finished CPU DDP job must not abort in teardown

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 import torch
 from mmpretrain.structures import DataSample
 
+from ..utils.arguments import check_count
+
 NO_TASK = -1  # stored task id of a sample whose metainfo has none
 
 
@@ -34,9 +36,7 @@ class ReplayBuffer:
     """
 
     def __init__(self, capacity: int, seed: int = 0) -> None:
-        if int(capacity) != capacity or capacity < 1:
-            raise ValueError(f'ReplayBuffer: capacity={capacity!r} must be an integer >= 1')
-        self.capacity = int(capacity)
+        self.capacity = check_count(f'{type(self).__name__}: capacity', capacity)
         self.generator = torch.Generator().manual_seed(int(seed))
         self.seen = 0
         self.inputs: list[torch.Tensor] = []
@@ -80,8 +80,7 @@ class ReplayBuffer:
 
     def sample(self, k: int) -> tuple[torch.Tensor, list[DataSample]]:
         """``min(k, len(self))`` distinct stored samples, chosen uniformly."""
-        if int(k) != k or k < 1:
-            raise ValueError(f'ReplayBuffer.sample: k={k!r} must be an integer >= 1')
+        k = check_count('ReplayBuffer.sample: k', k)
         if not self.inputs:
             raise RuntimeError('ReplayBuffer.sample: the buffer is empty')
         picks = torch.randperm(len(self), generator=self.generator)[:int(k)].tolist()

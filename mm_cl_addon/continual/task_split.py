@@ -211,6 +211,25 @@ class TaskSplitDataset(Dataset):
         return self.get_item_with_task(source, int(self._sample_tasks[source]))
 
 
+def check_same_tasks(reference: TaskSplitDataset, other: TaskSplitDataset, reference_key: str,
+                     other_key: str) -> None:
+    """Refuse two splits that disagree on scenario, number of tasks or any task's classes or
+    domains (in order): an accuracy matrix over them would score a different split."""
+    where = f'{other_key}.dataset and {reference_key}.dataset'
+    if other.scenario != reference.scenario:
+        raise ValueError(f'{where} disagree: scenario={other.scenario!r} vs '
+                         f'{reference.scenario!r}; every loader must split the same way')
+    if other.num_tasks != reference.num_tasks:
+        raise ValueError(f'{where} disagree: {other.num_tasks} tasks vs {reference.num_tasks}; '
+                         'give every loader the same tasks (e.g. one tasks variable)')
+    for task_id, (mine, theirs) in enumerate(zip(other.tasks, reference.tasks)):
+        if mine != theirs:
+            raise ValueError(f'{where} disagree on task {task_id}: classes {list(mine.classes)} '
+                             f'domains {list(mine.domains)} vs classes {list(theirs.classes)} '
+                             f'domains {list(theirs.domains)}; give every loader the same tasks '
+                             'and seed')
+
+
 class TaskSubset(Dataset):
     """The samples of one task, in the wrapped data set's order.
 

@@ -14,10 +14,11 @@ from mmengine.runner import BaseLoop
 from mmpretrain.registry import DATASETS, LOOPS
 from torch.utils.data import DataLoader
 
+from ..utils.arguments import is_count
 from .loop_state import ContinualLoopStateHook, capture_rng_state, restore_rng_state
 from .report import format_accuracy_matrix, write_accuracy_report
 from .seeding import derive_seed, reseed_everything
-from .task_split import TaskSplitDataset
+from .task_split import TaskSplitDataset, check_same_tasks
 
 
 @dataclass
@@ -73,6 +74,10 @@ def _to_builtin(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_to_builtin(item) for item in value]
     return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _optim_wrappers(optim_wrapper) -> list:
@@ -135,15 +140,24 @@ class ContinualTrainLoop(BaseLoop):
         self._extra_done = 0  # units of the added phases of finished tasks
         self._resumed_rng: dict | None = None
         self._max_iters = self._planned_units() * (1 if not self.by_epoch else len(self.dataloader))
+        self._check_head_classes()
         runner.register_hook(ContinualLoopStateHook(self), priority='VERY_HIGH')
 
     def _per_task(self, value: int | Sequence[int]) -> list[int]:
-        key = 'epochs_per_task' if self.by_epoch else 'iters_per_task'
-        values = [value] * self.split.num_tasks if isinstance(value, int) else list(value)
-        if len(values) != self.split.num_tasks or any(int(v) < 1 for v in values):
-            raise ValueError(f'ContinualTrainLoop: {key}={value!r} must be a positive number or '
-                             f'one per task ({self.split.num_tasks} tasks)')
+        key = 'train_cfg.' + ('epochs_per_task' if self.by_epoch else 'iters_per_task')
+        values = [value] * self.split.num_tasks if _is_number(value) else value
+        if not isinstance(values, Sequence) or len(values) != self.split.num_tasks or not all(
+                is_count(v) for v in values):
+            raise ValueError(f'ContinualTrainLoop: {key}={value!r} must be a whole number >= 1 '
+                             f'or a list of one per task ({self.split.num_tasks} tasks)')
         return [int(v) for v in values]
+
+    def describe_position(self) -> str:
+        """Where training is, in the user's terms (1-based), for errors and logs."""
+        phase = (self.phases[self.phase_index].name if self.phase_index < len(self.phases)
+                 else 'none')
+        return (f'task {self.task_id + 1}/{self.split.num_tasks}, phase {phase!r}, epoch '
+                f'{self._epoch + 1}, iteration {self._iter + 1}')
 
     # ---------------------------------------------------------------- progress
     @property
@@ -197,8 +211,33 @@ class ContinualTrainLoop(BaseLoop):
                                  _to_builtin(dataset)))
 
     # --------------------------------------------------------------- training
+    def check_evaluation_splits(self) -> None:
+        """Refuse val/test loaders whose tasks differ from the training tasks (before any
+        training: the accuracy matrix would silently score another split)."""
+        val_loop = self.runner.val_loop
+        if isinstance(getattr(val_loop, 'split', None), TaskSplitDataset):
+            check_same_tasks(self.split, val_loop.split, 'train_dataloader', 'val_dataloader')
+        cfg = self.runner.cfg
+        test_loop_type = str((cfg.get('test_cfg') or {}).get('type', ''))
+        if test_loop_type.endswith('ContinualTestLoop') and cfg.get('test_dataloader'):
+            test_split = build_task_split(copy.deepcopy(cfg.test_dataloader), 'test_dataloader')
+            check_same_tasks(self.split, test_split, 'train_dataloader', 'test_dataloader')
+
+    def _check_head_classes(self) -> None:
+        """Refuse a head with fewer outputs than the training labels need (it would fail with
+        an IndexError at the first step of the task that brings the label)."""
+        model = self.runner.model
+        head = getattr(getattr(model, 'module', model), 'head', None)
+        num_classes = getattr(head, 'num_classes', None)
+        largest = max(max(classes) for classes in self.split.task_classes)
+        if isinstance(num_classes, int) and largest >= num_classes:
+            raise ValueError(f'model.head.num_classes={num_classes} is too small: the training '
+                             f'data (train_dataloader.dataset) has labels up to {largest}; set '
+                             f'it to at least {largest + 1}')
+
     def run(self) -> torch.nn.Module:
         runner = self.runner
+        self.check_evaluation_splits()
         runner.call_hook('before_train')
         if not self.accuracy_rows and not self.phases:
             self._evaluate_all_tasks()

@@ -5,31 +5,24 @@ Kept here rather than in the scripts so that it is importable and tested.
 from __future__ import annotations
 
 import argparse
-import difflib
-import inspect
-import logging
 import os
 import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
-from mmengine.logging import print_log
+from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-# Top-level keys that Runner.from_cfg or mmengine/mmpretrain read besides Runner's arguments.
-EXTRA_RUNNER_KEYS = frozenset({
-    'runner_type', 'model_wrapper_cfg', 'compile', 'sync_bn', 'find_unused_parameters',
-    'activation_checkpointing', 'efficient_conv_bn_eval', 'custom_imports', 'gpu_ids',
-    'vis_backends', 'strategy', 'auto_scale_lr'})
+from .config_checks import add_override_argument, check_config, check_overrides
+from .hooks.finite_check_hook import FiniteCheckHook
+
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags that train.py and test.py share with mmpretrain's tools."""
     parser.add_argument('--work-dir', help='the dir to save logs, models and results')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    add_override_argument(parser)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -43,11 +36,27 @@ def parse_tool_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """Warn about misspelled top-level keys, then build the Runner as mmpretrain does
-    (with the config text left unreflowed: :func:`skip_config_reflow`)."""
-    misspelled_runner_keys(cfg)
+    """Check the config (:func:`check_config`), add :class:`FiniteCheckHook` unless listed, and
+    build the Runner as mmpretrain does (config text unreflowed: :func:`skip_config_reflow`)."""
+    check_config(cfg)
+    add_finite_check(cfg)
     skip_config_reflow(cfg)
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+
+
+def add_finite_check(cfg: Config) -> None:
+    """Every run stops at its first NaN/Inf loss or weight, unless it lists the hook itself."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(str(hook.get('type', '')).endswith(FiniteCheckHook.__name__) for hook in hooks):
+        hooks.append(dict(type=FiniteCheckHook.__name__))
+    cfg.custom_hooks = hooks
+
+
+def apply_overrides(cfg: Config, options: dict | None) -> None:
+    """Merge ``--cfg-options`` into ``cfg`` after refusing keys that would do nothing."""
+    if options:
+        check_overrides(cfg, options)
+        cfg.merge_from_dict(options)
 
 
 def skip_config_reflow(cfg: Config) -> None:
@@ -61,32 +70,6 @@ def skip_config_reflow(cfg: Config) -> None:
     but mmengine 0.10.7 drops that argument for non-lazy configs.)
     """
     object.__setattr__(cfg, '_format_python_code', False)
-
-
-def runner_keys() -> frozenset[str]:
-    """Every top-level config key that the Runner uses."""
-    params = inspect.signature(Runner.__init__).parameters
-    return frozenset(name for name in params if name != 'self') | EXTRA_RUNNER_KEYS
-
-
-def misspelled_runner_keys(cfg: Config) -> dict[str, str]:
-    """Top-level keys that the Runner ignores but that look like one of its keys.
-
-    mmengine silently ignores a top-level key it does not know, so
-    ``trian_cfg = ...`` would train with no loop at all; this maps each such
-    key to the key it most resembles, and warns.
-    """
-    known = runner_keys()
-    suspects = {}
-    for key in cfg.keys():
-        if key in known or key.startswith('_'):
-            continue
-        match = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
-        if match:
-            suspects[key] = match[0]
-            print_log(f'Config key {key!r} is not a Runner argument and is ignored; did you mean '
-                      f'{match[0]!r}?', logger='current', level=logging.WARNING)
-    return suspects
 
 
 def apply_dataloader_defaults(cfg: Config, no_pin_memory: bool = False,
@@ -133,8 +116,7 @@ def merge_train_args(cfg: Config, args: argparse.Namespace) -> Config:
                            f'{args.config}')
         cfg.auto_scale_lr.enable = True
     apply_dataloader_defaults(cfg, args.no_pin_memory, args.no_persistent_workers)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    apply_overrides(cfg, args.cfg_options)
     return cfg
 
 
@@ -144,6 +126,5 @@ def merge_test_args(cfg: Config, args: argparse.Namespace) -> Config:
     _default_work_dir(cfg, args)
     cfg.load_from = getattr(args, 'checkpoint', None)
     apply_dataloader_defaults(cfg)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    apply_overrides(cfg, args.cfg_options)
     return cfg

@@ -172,3 +172,42 @@ def test_iteration_mode_resumes_mid_pass_exactly(tmp_path, resume_iter):
     for name, tensor in whole.model.state_dict().items():
         assert torch.equal(tensor, resumed.model.state_dict()[name]), name
     np.testing.assert_array_equal(whole.train_loop.accuracy_rows, resumed.train_loop.accuracy_rows)
+
+
+@pytest.mark.parametrize('value', [1.5, True, '2', [1], [1, 0], None])
+def test_epochs_per_task_must_be_whole_numbers_one_per_task(digits_cfg, value):
+    digits_cfg.train_cfg.epochs_per_task = value
+    message = ('give exactly one' if value is None else
+               r'train_cfg\.epochs_per_task=.* must be a whole number >= 1 or a list of one per '
+               r'task \(2 tasks\)')
+    with pytest.raises(ValueError, match=message):
+        Runner.from_cfg(digits_cfg).train()
+
+
+def test_whole_float_epochs_are_accepted(digits_cfg):
+    digits_cfg.train_cfg.epochs_per_task = [1.0, 2]
+    loop = Runner.from_cfg(digits_cfg).build_train_loop(copy.deepcopy(digits_cfg.train_cfg))
+    assert loop.task_lengths == [1, 2]
+
+
+@pytest.mark.parametrize('loader, change, message', [
+    ('val_dataloader', dict(tasks=[[0, 1]]), r'val_dataloader\.dataset and train_dataloader\.'
+                                             r'dataset disagree: 1 tasks vs 2'),
+    ('val_dataloader', dict(tasks=[[2, 3], [0, 1]]), r'disagree on task 0: classes \[2, 3\]'),
+    ('test_dataloader', dict(tasks=[[0, 1], [2, 4]]), r'test_dataloader\.dataset and train_data'
+                                                      r'loader\.dataset disagree on task 1'),
+    ('val_dataloader', dict(scenario='task'), "disagree: scenario='task' vs 'class'"),
+])
+def test_evaluation_tasks_must_match_the_training_tasks(digits_cfg, loader, change, message):
+    digits_cfg[loader].dataset.update(change)
+    runner = Runner.from_cfg(digits_cfg)
+    with pytest.raises(ValueError, match=message):
+        runner.train()
+    assert not list(Path(digits_cfg.work_dir).glob('*.pth'))  # refused before any training
+
+
+def test_a_head_smaller_than_the_labels_is_refused_at_build(digits_cfg):
+    digits_cfg.model.head.num_classes = 3
+    with pytest.raises(ValueError, match=r'model\.head\.num_classes=3 is too small: the training '
+                                         'data .* has labels up to 3; set it to at least 4'):
+        Runner.from_cfg(digits_cfg).train()

@@ -1,15 +1,14 @@
 """tools/train.py's flags, config checks and the errors a broken config gets."""
 import argparse
-import logging
 
 import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mm_cl_addon.engine import (
+    ConfigError,
     apply_dataloader_defaults,
     build_runner,
-    cli,
     merge_train_args,
     misspelled_runner_keys,
 )
@@ -56,15 +55,13 @@ def test_persistent_workers_only_with_worker_processes(digits_cfg):
     assert digits_cfg.val_dataloader.persistent_workers is True
 
 
-def test_misspelled_top_level_key_warns(digits_cfg, monkeypatch):
-    warnings = []
-    monkeypatch.setattr(cli, 'print_log',
-                        lambda msg, logger=None, level=None: warnings.append((level, msg)))
+def test_misspelled_top_level_key_is_refused_before_the_runner_is_built(digits_cfg):
     digits_cfg.trian_cfg = digits_cfg.pop('train_cfg')
     digits_cfg.epochs_per_task = 3  # a helper variable, not a misspelling
     assert misspelled_runner_keys(digits_cfg) == {'trian_cfg': 'train_cfg'}
-    assert warnings == [(logging.WARNING, "Config key 'trian_cfg' is not a Runner argument and "
-                                          "is ignored; did you mean 'train_cfg'?")]
+    with pytest.raises(ConfigError, match="top-level key 'trian_cfg' \\(did you mean "
+                                          "'train_cfg'\\?\\) is not a Runner argument"):
+        build_runner(digits_cfg)
 
 
 def test_unknown_type_is_named(digits_cfg):

@@ -1,6 +1,7 @@
 """tools/dery/{get_rep,compute_sim,count_inout_size,partition}.py on a tiny zoo over the digits
 data."""
 import json
+import pickle
 import runpy
 import sys
 
@@ -8,9 +9,11 @@ import numpy as np
 import pytest
 import torch
 
+from mm_cl_addon.engine.tool_errors import TRACEBACK_VARIABLE
 from mm_cl_addon.reassembly import Partition, partition_zoo
 from mm_cl_addon.reassembly.features import read_features
-from mm_cl_addon.reassembly.sim_tables import load_similarity
+from mm_cl_addon.reassembly.sim_tables import load_similarity, save_index, save_pair
+from tests.payloads import CreatesMarker
 
 from ..e2e.helpers import REPO, free_port, run_tool
 
@@ -37,8 +40,10 @@ NODES = {'cnn': 2, 'resnet': 4, 'vit': 3}
 
 
 def run_script(monkeypatch, script, *args):
-    """Run a tool's ``__main__`` in this process (no interpreter start-up per call)."""
+    """Run a tool's ``__main__`` in this process (no interpreter start-up per call); errors
+    propagate as exceptions instead of the tools' one-line message."""
     monkeypatch.setattr(sys, 'argv', [script, *map(str, args)])
+    monkeypatch.setenv(TRACEBACK_VARIABLE, '1')
     runpy.run_path(str(REPO / 'tools' / 'dery' / script), run_name='__main__')
 
 
@@ -167,6 +172,40 @@ def test_partition_tool_without_sizes_and_with_sizes_of_another_zoo(outputs, mon
     with pytest.raises(ValueError, match=r"model 'vit' has 5 blocks there but 3"):
         run_script(monkeypatch, 'partition.py', outputs / 'sim', '--out', tmp_path / 'x.json',
                    '--K', 2, '--eps', 0.5, '--sizes', tmp_path / 'other.json')
-    with pytest.raises(FileNotFoundError, match='index.json not found'):
+    with pytest.raises(FileNotFoundError, match='index.json does not exist'):
         run_script(monkeypatch, 'partition.py', tmp_path, '--out', tmp_path / 'x.json', '--K', 2)
     assert not (tmp_path / 'x.json').exists()
+
+
+@pytest.fixture
+def one_model_tables(tmp_path):
+    """compute_sim's output for a zoo of one 2-node model, written directly."""
+    save_pair(tmp_path / 'sim', 'cnn', 'cnn', np.eye(2, dtype=np.float32))
+    save_index(tmp_path / 'sim', 'cka', {'cnn': {'num_nodes': 2, 'blocks': ['b0', 'b1']}},
+               [('cnn', 'cnn')])
+    return tmp_path / 'sim'
+
+
+def test_partition_tool_refuses_a_pickled_sizes_file_without_unpickling_it(
+        one_model_tables, monkeypatch, tmp_path):
+    marker = tmp_path / 'ran'
+    sizes = tmp_path / 'sizes.pkl'
+    sizes.write_bytes(pickle.dumps(CreatesMarker(marker)))
+    with pytest.raises(ValueError, match=r'block-size file .*sizes\.pkl: is not UTF-8 text'):
+        run_script(monkeypatch, 'partition.py', one_model_tables, '--out', tmp_path / 'x.json',
+                   '--K', 1, '--sizes', sizes)
+    assert not marker.exists() and not (tmp_path / 'x.json').exists()
+
+
+@pytest.mark.parametrize('text, fault', [
+    ('{"cnn": {"num_nodes": 2, "node_shapes": [', 'is not valid JSON'),
+    ('', r'is empty \(0 bytes\)'),
+    ('{"cnn": {"num_nodes": 2}}', r"model 'cnn' lacks keys \['node_shapes', 'blocks'\]"),
+])
+def test_partition_tool_names_a_truncated_empty_or_wrong_sizes_file(
+        one_model_tables, monkeypatch, tmp_path, text, fault):
+    sizes = tmp_path / 'sizes.json'
+    sizes.write_text(text)
+    with pytest.raises(ValueError, match=f'block-size file .*sizes\\.json: {fault}'):
+        run_script(monkeypatch, 'partition.py', one_model_tables, '--out', tmp_path / 'x.json',
+                   '--K', 1, '--sizes', sizes)

@@ -10,6 +10,7 @@ from mm_cl_addon.continual.report import (
     format_task_scores,
     read_run_summary,
 )
+from mm_cl_addon.engine.tool_errors import run_tool
 
 
 def parse_run(text: str) -> tuple[str, str]:
@@ -36,4 +37,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -12,6 +12,7 @@ from mmengine.dist import init_dist
 
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
 from mm_cl_addon.compat import exit_after_distributed_run
+from mm_cl_addon.engine.tool_errors import run_tool
 from mm_cl_addon.reassembly.features import METHODS, extract_features, save_features
 from mm_cl_addon.reassembly.zoo import DatasetSamples, build_zoo_model, load_zoo
 
@@ -61,5 +62,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
     exit_after_distributed_run()  # a finished CPU distributed job must not abort in teardown

@@ -17,11 +17,13 @@ import sys
 from collections.abc import Sequence
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
 from mm_cl_addon.datasets.ns_imagenet import LAYOUTS, SPLITS
 from mm_cl_addon.datasets.ns_imagenet_features import cache_features
+from mm_cl_addon.engine.config_checks import OverrideAction
+from mm_cl_addon.engine.tool_errors import run_tool
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -44,7 +46,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--num-workers', type=int, default=2)
     parser.add_argument('--no-progress', action='store_true')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=OverrideAction,
                         help='override settings of the feature config, key=value')
     args = parser.parse_args(argv)
     if not 0 <= args.seed < 2**32:
@@ -69,5 +71,5 @@ def main(argv: Sequence[str] | None = None) -> dict[str, str]:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
     sys.exit(0)

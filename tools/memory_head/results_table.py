@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmpretrain.registry import HOOKS
 
 from mm_cl_addon.continual.online_report import (
@@ -30,7 +30,9 @@ from mm_cl_addon.continual.online_report import (
     format_results_markdown,
     read_final_scores,
 )
-from mm_cl_addon.engine import apply_dataloader_defaults, build_runner
+from mm_cl_addon.engine import apply_dataloader_defaults, apply_overrides, build_runner
+from mm_cl_addon.engine.config_checks import OverrideAction
+from mm_cl_addon.engine.tool_errors import run_tool
 from mm_cl_addon.utils import atomic_write_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -85,7 +87,7 @@ def train_run(run: Run, options: dict) -> None:
         elif 'seed' in inspect.signature(HOOKS.get(hook['type'])).parameters:
             hook['seed'] = run.seed  # buffers and GDumb's re-initialisation vary with the run
     apply_dataloader_defaults(cfg)
-    cfg.merge_from_dict({'randomness.seed': run.seed, **options})
+    apply_overrides(cfg, {'randomness.seed': run.seed, **options})
     build_runner(cfg).train()
 
 
@@ -117,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> str:
     mode.add_argument('--read-only', action='store_true', help='never train; read work dirs')
     mode.add_argument('--force', action='store_true', help='retrain runs that have results')
     parser.add_argument('--out', type=Path, help='also write the Markdown table here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+    parser.add_argument('--cfg-options', nargs='+', action=OverrideAction, default={},
                         help='overrides for every run, e.g. a shorter train_cfg')
     args = parser.parse_args(argv)
     if args.jobs < 1:
@@ -143,4 +145,4 @@ def main(argv: Sequence[str] | None = None) -> str:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -8,6 +8,7 @@ from mmengine.config import Config
 from mmpretrain.registry import DATASETS
 
 import mm_cl_addon  # noqa: F401
+from mm_cl_addon.engine.tool_errors import run_tool
 from mm_cl_addon.soups import read_predictions
 from mm_cl_addon.soups.predictions import labels_by_id, prediction_accuracy
 
@@ -26,4 +27,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

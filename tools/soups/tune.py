@@ -9,10 +9,12 @@ e.g. postgresql://...) and its own --sampler-seed.
 import argparse
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 import mm_cl_addon  # noqa: F401
-from mm_cl_addon.engine import apply_dataloader_defaults
+from mm_cl_addon.engine import apply_dataloader_defaults, apply_overrides
+from mm_cl_addon.engine.config_checks import add_override_argument
+from mm_cl_addon.engine.tool_errors import run_tool
 from mm_cl_addon.soups.tuning import run_study
 
 
@@ -28,17 +30,15 @@ def main() -> None:
     parser.add_argument('--metric', default='accuracy/top1', help='val metric to maximize')
     parser.add_argument('--sampler-seed', type=int, default=0,
                         help='TPE seed; differ per machine when sharing a storage')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    add_override_argument(parser)
     args = parser.parse_args()
     cfg = Config.fromfile(args.config)
     apply_dataloader_defaults(cfg)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    apply_overrides(cfg, args.cfg_options)
     run_study(cfg, args.n_trials, storage=args.storage, study_name=args.study_name,
               work_dir=args.work_dir, metric=args.metric, sampler_seed=args.sampler_seed)
     print(f'best trial: {osp.join(args.work_dir, args.study_name)}_best.json')
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

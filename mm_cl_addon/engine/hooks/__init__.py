@@ -1,6 +1,7 @@
 """Hooks (registered in mmpretrain's HOOKS)."""
 from .agem_hook import AGEMHook
 from .cpg_hook import CPGHook
+from .finite_check_hook import FiniteCheckHook, NonFiniteTrainingError
 from .gdumb_hook import GDumbHook
 from .memory_key_hook import MemoryKeyUpdateHook
 from .mir_hook import MIRHook
@@ -9,5 +10,6 @@ from .packnet_hook import PackNetHook
 from .reference_model_hook import ReferenceModelHook
 from .replay_hook import ReplayHook
 
-__all__ = ['AGEMHook', 'CPGHook', 'GDumbHook', 'MIRHook', 'MemoryKeyUpdateHook', 'PackNetHook',
-           'OnlineStreamEvalHook', 'ReferenceModelHook', 'ReplayHook']
+__all__ = ['AGEMHook', 'CPGHook', 'FiniteCheckHook', 'GDumbHook', 'MIRHook',
+           'MemoryKeyUpdateHook', 'NonFiniteTrainingError', 'OnlineStreamEvalHook',
+           'PackNetHook', 'ReferenceModelHook', 'ReplayHook']

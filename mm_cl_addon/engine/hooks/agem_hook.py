@@ -9,6 +9,7 @@ from mmpretrain.registry import HOOKS
 from ...continual.loss_probe import bare_model, batch_loss
 from ...continual.replay_buffer import ReplayBuffer
 from ...continual.seeding import derive_seed
+from ...utils.arguments import check_count
 from ..optim.agem import AGEMOptimWrapper
 from .replay_hook import BufferHook
 
@@ -36,11 +37,9 @@ class AGEMHook(BufferHook):
     checkpoint_key = 'agem_memory'
 
     def __init__(self, buffer_size: int, memory_batch_size: int, seed: int = 0) -> None:
-        if int(memory_batch_size) != memory_batch_size or memory_batch_size < 1:
-            raise ValueError(f'AGEMHook: memory_batch_size={memory_batch_size!r} must be an '
-                             f'integer >= 1')
-        super().__init__(ReplayBuffer(buffer_size, seed=seed))
-        self.memory_batch_size = int(memory_batch_size)
+        self.memory_batch_size = check_count('AGEMHook: memory_batch_size', memory_batch_size)
+        super().__init__(ReplayBuffer(check_count('AGEMHook: buffer_size', buffer_size),
+                                      seed=seed))
         self.seed = seed
         self.incoming = self._incoming(0)
 

@@ -30,6 +30,7 @@ from ...models.layers.piggyback import (
 )
 from ...models.task_view import model_config
 from ...utils import atomic_torch_save, atomic_write_json
+from ...utils.arguments import check_count
 from .weight_ownership import MASK_BUFFERS, TaskOwnedWeightsHook, unwrap
 
 COMPACT = 'compact@'
@@ -102,8 +103,7 @@ class CPGHook(TaskOwnedWeightsHook):
             raise ValueError(f'CPGHook: sparsity_stages={stages!r} must differ in two decimals')
         if goal_accuracy is not None and baseline_metrics is not None:
             raise ValueError('CPGHook: give goal_accuracy or baseline_metrics, not both')
-        if int(stage_epochs) != stage_epochs or stage_epochs < 1:
-            raise ValueError(f'CPGHook: stage_epochs={stage_epochs!r} must be an integer >= 1')
+        check_count('CPGHook: stage_epochs', stage_epochs)
         if width_step <= 0:
             raise ValueError(f'CPGHook: width_step={width_step!r} must be positive')
         pruning_progress(0, 1, prune_ramp, prune_interval)  # validates both

@@ -13,6 +13,7 @@ from ...continual.buffer_dataset import buffer_dataset_cfg
 from ...continual.gdumb_buffer import GDumbBuffer
 from ...continual.loss_probe import bare_model
 from ...continual.seeding import derive_seed
+from ...utils.arguments import check_count
 from .replay_hook import BufferHook
 
 RETRAIN_PHASE = 'gdumb_retrain'
@@ -65,11 +66,9 @@ class GDumbHook(BufferHook):
 
     def __init__(self, buffer_size: int, retrain_length: int, param_scheduler: Any = None,
                  seed: int = 0) -> None:
-        if int(retrain_length) != retrain_length or retrain_length < 1:
-            raise ValueError(f'GDumbHook: retrain_length={retrain_length!r} must be an '
-                             f'integer >= 1')
-        super().__init__(GDumbBuffer(buffer_size, seed=seed))
-        self.retrain_length = int(retrain_length)
+        self.retrain_length = check_count('GDumbHook: retrain_length', retrain_length)
+        super().__init__(GDumbBuffer(check_count('GDumbHook: buffer_size', buffer_size),
+                                     seed=seed))
         self.param_scheduler = param_scheduler
         self.seed = seed
 

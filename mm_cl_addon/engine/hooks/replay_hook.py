@@ -7,6 +7,7 @@ from mmpretrain.registry import HOOKS
 
 from ...continual.replay_buffer import RandomReplacementBuffer, ReplayBuffer
 from ...continual.task_hook import TaskHookMixin
+from ...utils.arguments import check_count
 
 CHECKPOINT_KEY = 'replay_buffer'
 # How the memory chooses what to keep: ER's reservoir, or the Memory Head code's 'ER-random'.
@@ -89,13 +90,11 @@ class ReplayHook(BufferHook):
     def __init__(self, buffer_size: int, replay_batch_size: int, seed: int = 0,
                  policy: str = 'reservoir') -> None:
         name = type(self).__name__
-        if int(replay_batch_size) != replay_batch_size or replay_batch_size < 1:
-            raise ValueError(f'{name}: replay_batch_size={replay_batch_size!r} must be an '
-                             f'integer >= 1')
+        self.replay_batch_size = check_count(f'{name}: replay_batch_size', replay_batch_size)
         if policy not in BUFFER_POLICIES:
             raise ValueError(f'{name}: policy={policy!r} must be one of {sorted(BUFFER_POLICIES)}')
-        super().__init__(BUFFER_POLICIES[policy](buffer_size, seed=seed))
-        self.replay_batch_size = int(replay_batch_size)
+        super().__init__(BUFFER_POLICIES[policy](check_count(f'{name}: buffer_size', buffer_size),
+                                                 seed=seed))
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         """Remember the batch's own samples, then append replayed ones to it."""

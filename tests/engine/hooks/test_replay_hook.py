@@ -41,7 +41,7 @@ def test_appends_replay_batch_size_past_samples_never_current_ones():
 def test_rejects_bad_arguments_and_batches():
     with pytest.raises(ValueError, match='replay_batch_size=0'):
         ReplayHook(buffer_size=10, replay_batch_size=0)
-    with pytest.raises(ValueError, match='capacity=0'):
+    with pytest.raises(ValueError, match='ReplayHook: buffer_size=0 must be a whole number'):
         ReplayHook(buffer_size=0, replay_batch_size=1)
     with pytest.raises(TypeError, match="batched 'inputs'"):
         ReplayHook(10, 1).before_train_iter(None, 0, dict(inputs=[torch.zeros(1, 8, 8)]))
