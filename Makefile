@@ -41,8 +41,10 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mm_cl_addon tools tests benchmarks configs
 
+# Parallel workers, one thread each (oversubscribed threads made the suite several times slower).
+TEST_WORKERS ?= auto
 test: lint
-	$(VENV)/bin/pytest --durations=20
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/pytest -n $(TEST_WORKERS) --durations=20
 
 clean:
 	rm -rf work_dirs
