@@ -14,3 +14,6 @@ test_dataloader = val_dataloader
 model = dict(type='ReferenceKDClassifier', store_features=True)  # no reference: plain CE
 val_evaluator = [dict(type='Accuracy', topk=(1, )), dict(type='RankMe')]
 test_evaluator = val_evaluator
+# ResNet-18 steps gain from every core, idle or busy (benchmarks/threads.py); the small
+# models of the other configs run with one thread (mm_cl_addon/engine/threads.py).
+env_cfg = dict(num_threads='auto')

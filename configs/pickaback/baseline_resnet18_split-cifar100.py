@@ -39,3 +39,6 @@ test_cfg = dict(type='ContinualTestLoop')
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=2,
                                      save_last=True))
 find_unused_parameters = True  # one head per task: the others take no part in a step
+# ResNet-18 steps gain from every core, idle or busy (benchmarks/threads.py); the small
+# models of the other configs run with one thread (mm_cl_addon/engine/threads.py).
+env_cfg = dict(num_threads='auto')

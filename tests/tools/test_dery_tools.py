@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from mm_cl_addon.engine.tool_errors import TRACEBACK_VARIABLE
+from mm_cl_addon.engine.tool_main import TRACEBACK_VARIABLE
 from mm_cl_addon.reassembly import Partition, partition_zoo
 from mm_cl_addon.reassembly.features import read_features
 from mm_cl_addon.reassembly.sim_tables import load_similarity, save_index, save_pair

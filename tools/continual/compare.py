@@ -10,7 +10,7 @@ from mm_cl_addon.continual.report import (
     format_task_scores,
     read_run_summary,
 )
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 
 
 def parse_run(text: str) -> tuple[str, str]:

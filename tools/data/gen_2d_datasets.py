@@ -23,7 +23,7 @@ from mm_cl_addon.datasets.points2d import (
     make_stream,
     save_stream,
 )
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.utils.arguments import check_seed
 from mm_cl_addon.utils.io import atomic_write
 

@@ -17,7 +17,7 @@ from mmengine.dist import barrier, get_dist_info, init_dist
 
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
 from mm_cl_addon.compat import exit_after_distributed_run
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.reassembly.features import read_features, read_meta
 from mm_cl_addon.reassembly.sim_tables import SIM_FUNCS, node_similarity, save_index, save_pair
 from mm_cl_addon.utils import atomic_write

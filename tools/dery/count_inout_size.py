@@ -9,7 +9,7 @@ import argparse
 from mmengine.config import Config
 
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.reassembly.costs import block_costs, node_shapes_table
 from mm_cl_addon.reassembly.features import extract_features
 from mm_cl_addon.reassembly.zoo import DatasetSamples, build_zoo_model, load_zoo

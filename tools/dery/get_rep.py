@@ -12,7 +12,7 @@ from mmengine.dist import init_dist
 
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
 from mm_cl_addon.compat import exit_after_distributed_run
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.reassembly.features import METHODS, extract_features, save_features
 from mm_cl_addon.reassembly.zoo import DatasetSamples, build_zoo_model, load_zoo
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.reassembly import Partition, PartitionBlock, partition_zoo
 from mm_cl_addon.reassembly.reassemble import load_sizes
 from mm_cl_addon.reassembly.sim_tables import load_index, load_similarity

@@ -19,7 +19,7 @@ from mmengine.dataset import pseudo_collate
 from mmpretrain.registry import DATASETS, MODELS
 
 import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.reassembly import PROXIES, Partition, solve_reassembly
 from mm_cl_addon.reassembly.reassemble import (
     build_network,

@@ -23,7 +23,7 @@ import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fix
 from mm_cl_addon.datasets.ns_imagenet import LAYOUTS, SPLITS
 from mm_cl_addon.datasets.ns_imagenet_features import cache_features
 from mm_cl_addon.engine.config_checks import OverrideAction
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -32,7 +32,7 @@ from mm_cl_addon.continual.online_report import (
 )
 from mm_cl_addon.engine import apply_dataloader_defaults, apply_overrides, build_runner
 from mm_cl_addon.engine.config_checks import OverrideAction
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.utils import atomic_write_text
 
 REPO = Path(__file__).resolve().parents[2]

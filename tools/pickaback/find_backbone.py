@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 import mm_cl_addon  # noqa: F401
 from mm_cl_addon.datasets.captions.preprocessor import MultiModalClsDataPreprocessor
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.models.task_view import load_task_model, model_config
 from mm_cl_addon.similarity.modeldiff import search_profiling_inputs, select_backbone
 from mm_cl_addon.utils import atomic_write_json, atomic_write_text

@@ -17,7 +17,7 @@ from mm_cl_addon.continual.pruning_ratio import (
     select_pruning_ratio,
     snapshot_name,
 )
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.utils import atomic_write_json
 
 

@@ -10,7 +10,7 @@ the next training step's load_from. Prints the keys it changed.
 import argparse
 
 from mm_cl_addon.compat import load_checkpoint
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.models.backbones.perceiver_io import MODALITIES
 from mm_cl_addon.models.kv_transfer import transfer_kv
 from mm_cl_addon.utils import atomic_torch_save

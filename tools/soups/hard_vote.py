@@ -8,7 +8,7 @@ mask, gender, age), each attribute is voted on its own and the class is recompos
 """
 import argparse
 
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.soups import hard_vote, read_predictions, vote_attributes, write_votes
 from mm_cl_addon.utils.files import InputFileError, read_json
 

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmpretrain.registry import DATASETS
 
 import mm_cl_addon  # noqa: F401
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.soups import read_predictions
 from mm_cl_addon.soups.predictions import labels_by_id, prediction_accuracy
 

@@ -12,7 +12,7 @@ from mmengine.config import Config
 
 import mm_cl_addon  # noqa: F401
 from mm_cl_addon.engine import add_common_arguments, merge_test_args, parse_tool_args
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.soups import greedy_soup, uniform_soup
 from mm_cl_addon.soups.evaluation import RunnerEvaluator
 from mm_cl_addon.soups.individual import read_records

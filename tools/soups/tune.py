@@ -14,7 +14,7 @@ from mmengine.config import Config
 import mm_cl_addon  # noqa: F401
 from mm_cl_addon.engine import apply_dataloader_defaults, apply_overrides
 from mm_cl_addon.engine.config_checks import add_override_argument
-from mm_cl_addon.engine.tool_errors import run_tool
+from mm_cl_addon.engine.tool_main import run_tool
 from mm_cl_addon.soups.tuning import run_study
 
 

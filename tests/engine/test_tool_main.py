@@ -6,7 +6,7 @@ import logging
 import pytest
 from mmengine.logging import MMLogger
 
-from mm_cl_addon.engine.tool_errors import TRACEBACK_VARIABLE, one_line, run_tool
+from mm_cl_addon.engine.tool_main import TRACEBACK_VARIABLE, one_line, run_tool
 
 
 def _fails(error: BaseException):

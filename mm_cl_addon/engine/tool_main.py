@@ -1,9 +1,11 @@
-"""One line for a user's mistake, the traceback for the log: how every tool ends on an error.
+"""How every tool runs: the thread policy first, and one line for a user's mistake.
 
-A bad config key, a damaged file or a NaN loss is the user's to fix, and the message already
-names the key or file; a screen of traceback hides it. So the tools print ``<tool>: error:
-<message>`` on stderr and exit with status 1, while the full traceback goes to the run's log
-file when one is open (and to the console too with ``MM_CL_ADDON_TRACEBACK=1``).
+Threads: :func:`mm_cl_addon.engine.threads.apply_thread_policy` (one intra-op thread unless
+``OMP_NUM_THREADS`` is set). Errors: a bad config key, a damaged file or a NaN loss is the
+user's to fix, and the message already names the key or file; a screen of traceback hides it.
+So the tools print ``<tool>: error: <message>`` on stderr and exit with status 1, while the full
+traceback goes to the run's log file when one is open (and to the console too with
+``MM_CL_ADDON_TRACEBACK=1``).
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ import traceback
 from collections.abc import Callable
 
 from mmengine.logging import MMLogger
+
+from .threads import apply_thread_policy
 
 #: Errors whose message is meant for the user (the package raises these for bad input).
 #: ``OSError`` covers missing files, permissions and a full disk.
@@ -43,7 +47,9 @@ def _log_traceback(error: BaseException) -> str | None:
 
 
 def run_tool(main: Callable[[], None], prog: str | None = None) -> None:
-    """Run a tool's ``main``; a user error ends in one line on stderr and exit status 1."""
+    """Run a tool's ``main`` under the thread policy; a user error ends in one line on stderr
+    and exit status 1."""
+    apply_thread_policy()
     try:
         main()
     except USER_ERRORS as error:
