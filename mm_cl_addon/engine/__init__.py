@@ -1,5 +1,5 @@
 """Runner-side parts: hooks, optimizer wrappers, and the tools' config handling."""
-from . import hooks, optim
+from . import hooks, optim, visualization
 from .cli import (
     add_common_arguments,
     apply_dataloader_defaults,
@@ -8,9 +8,12 @@ from .cli import (
     merge_test_args,
     merge_train_args,
     parse_tool_args,
+    test_from_args,
+    train_from_args,
 )
 from .config_checks import ConfigError, check_config, misspelled_runner_keys
 
-__all__ = ['hooks', 'optim', 'add_common_arguments', 'apply_dataloader_defaults', 'build_runner',
-           'merge_test_args', 'merge_train_args', 'misspelled_runner_keys', 'parse_tool_args',
-           'ConfigError', 'check_config', 'apply_overrides']
+__all__ = ['hooks', 'optim', 'visualization', 'ConfigError', 'apply_dataloader_defaults',
+           'apply_overrides', 'build_runner', 'check_config', 'merge_test_args',
+           'merge_train_args', 'misspelled_runner_keys', 'test_from_args', 'train_from_args',
+           'add_common_arguments', 'parse_tool_args']

@@ -7,20 +7,33 @@ from __future__ import annotations
 import argparse
 import os
 import os.path as osp
+from pathlib import Path
 
+import mmengine
 import torch
 from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from .config_checks import add_override_argument, check_config, check_overrides
+from ..compat.package_paths import resolve_config_path
+from ..utils import atomic_write
+from .config_checks import (
+    add_override_argument,
+    check_config,
+    check_overrides,
+    parse_override_values,
+)
 from .hooks.finite_check_hook import FiniteCheckHook
+from .threads import apply_thread_policy
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+METRIC_FORMATS = {'.json': 'json', '.yaml': 'yaml', '.yml': 'yaml', '.pkl': 'pkl',
+                  '.pickle': 'pkl'}
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags that train.py and test.py share with mmpretrain's tools."""
+    """The flags the tools that build a Runner share with mmpretrain's tools (train.py and
+    test.py parse theirs without the package: ``tools/tool_args.py``)."""
     parser.add_argument('--work-dir', help='the dir to save logs, models and results')
     add_override_argument(parser)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -36,9 +49,11 @@ def parse_tool_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """Check the config (:func:`check_config`), add :class:`FiniteCheckHook` unless listed, and
-    build the Runner as mmpretrain does (config text unreflowed: :func:`skip_config_reflow`)."""
+    """Check the config (:func:`check_config`), apply its thread count (``env_cfg.num_threads``,
+    :mod:`.threads`), add :class:`FiniteCheckHook` unless listed, and build the Runner as
+    mmpretrain does (config text unreflowed: :func:`skip_config_reflow`)."""
     check_config(cfg)
+    apply_thread_policy(cfg.get('env_cfg'))
     add_finite_check(cfg)
     skip_config_reflow(cfg)
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
@@ -118,6 +133,37 @@ def merge_train_args(cfg: Config, args: argparse.Namespace) -> Config:
     apply_dataloader_defaults(cfg, args.no_pin_memory, args.no_persistent_workers)
     apply_overrides(cfg, args.cfg_options)
     return cfg
+
+
+def train_from_args(args: argparse.Namespace) -> None:
+    """What ``tools/train.py`` does once its command line is parsed (``tools/tool_args.py``:
+    ``cfg_options`` values are still raw strings there)."""
+    cfg = Config.fromfile(resolve_config_path(args.config))
+    args.cfg_options = parse_override_values(args.cfg_options)
+    build_runner(merge_train_args(cfg, args)).train()
+
+
+def test_from_args(args: argparse.Namespace) -> dict:
+    """What ``tools/test.py`` does once its command line is parsed: test, then write the
+    metrics to ``args.out`` (rank 0)."""
+    cfg = Config.fromfile(resolve_config_path(args.config))
+    args.cfg_options = parse_override_values(args.cfg_options)
+    runner = build_runner(merge_test_args(cfg, args))
+    metrics = runner.test()
+    if args.out and runner.rank == 0:
+        dump_metrics(metrics, args.out)
+    return metrics
+
+
+def dump_metrics(metrics: dict, path: str) -> None:
+    """Write the metrics whole or not at all (temporary file, then rename)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in METRIC_FORMATS:
+        raise ValueError(f'--out {path}: the suffix must be one of {sorted(METRIC_FORMATS)}')
+    file_format = METRIC_FORMATS[suffix]
+    binary = file_format == 'pkl'
+    with atomic_write(path, 'wb' if binary else 'w', None if binary else 'utf-8') as handle:
+        mmengine.dump(metrics, file=handle, file_format=file_format)
 
 
 def merge_test_args(cfg: Config, args: argparse.Namespace) -> Config:

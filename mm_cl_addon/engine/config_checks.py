@@ -47,6 +47,15 @@ class OverrideAction(DictAction):
         super().__call__(parser, namespace, values, option_string)
 
 
+def parse_override_values(raw: Mapping[str, str] | None) -> dict[str, Any] | None:
+    """``{key: 'text'}`` with each text parsed as mmengine's ``DictAction`` parses it
+    (numbers, booleans, None, lists and tuples); for command lines read without mmengine."""
+    if raw is None:
+        return None
+    return {key: DictAction._parse_iterable(value) if isinstance(value, str) else value
+            for key, value in raw.items()}
+
+
 def runner_keys() -> frozenset[str]:
     """Every top-level config key that the Runner uses."""
     params = inspect.signature(Runner.__init__).parameters

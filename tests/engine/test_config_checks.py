@@ -7,7 +7,7 @@ import pytest
 
 from mm_cl_addon.engine import ConfigError, build_runner, check_config
 from mm_cl_addon.engine.cli import apply_overrides
-from mm_cl_addon.engine.config_checks import OverrideAction
+from mm_cl_addon.engine.config_checks import OverrideAction, parse_override_values
 
 
 def test_override_of_a_file_variable_names_the_keys_that_use_it(digits_cfg):
@@ -72,3 +72,10 @@ def test_misspelled_default_hook_name_is_refused(digits_cfg):
 def test_valid_config_passes(digits_cfg):
     digits_cfg.default_hooks.my_extra_hook = dict(type='EMAHook')  # a new, clearly other name
     check_config(digits_cfg)
+
+
+def test_raw_override_values_are_parsed_as_mmengine_does():
+    raw = {'a': '1', 'b': '0.5', 'c': 'True', 'd': '[1, 2]', 'e': 'abc', 'f': 'None'}
+    assert parse_override_values(raw) == {'a': 1, 'b': 0.5, 'c': True, 'd': [1, 2], 'e': 'abc',
+                                          'f': None}
+    assert parse_override_values(None) is None

@@ -67,6 +67,7 @@ def run_in_process(tool: str, *argv: str) -> tuple[int, str]:
     if tool in ('train.py', 'test.py'):
         argv = (*argv, '--cfg-options', f'experiment_name=reliability-{uuid.uuid4().hex}')
     sys.argv = [str(REPO / 'tools' / tool), *argv]
+    sys.path.insert(0, str(Path(sys.argv[0]).parent))  # as when the script runs: its folder
     try:
         with contextlib.redirect_stderr(stderr):
             runpy.run_path(sys.argv[0], run_name='__main__')
@@ -75,6 +76,7 @@ def run_in_process(tool: str, *argv: str) -> tuple[int, str]:
         code = stop.code if isinstance(stop.code, int) else 1
     finally:
         sys.argv = saved_argv
+        sys.path.pop(0)
     return code, stderr.getvalue()
 
 
