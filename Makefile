@@ -19,12 +19,12 @@ DEMO_RUNS := \
 
 setup: $(STAMP)
 
+# No build isolation: setup.py must see a full mmcv, if there is one, to keep mmcv-lite out.
 $(STAMP): setup.py requirements/runtime.txt requirements/optional.txt requirements/tests.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q 'setuptools<82' wheel
 	$(PY) -m pip install -q 'setuptools<82' torch==2.14.1 torchvision==0.29.1
-	$(PY) -c 'import mmcv.ops' 2>/dev/null || $(PY) -m pip install -q 'mmcv-lite>=2.0,<2.3'
-	$(PY) -m pip install -q --no-build-isolation -e '.[tests,optional]'
+	$(PY) -m pip install -q --no-build-isolation -e '.[all]'
 	touch $(STAMP)
 
 demo: $(STAMP)

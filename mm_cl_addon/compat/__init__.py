@@ -7,10 +7,12 @@
 * Saving: every local write is atomic and checkpoint rotation deletes only after the new
   checkpoint is whole (:mod:`.atomic_saving`); ``--resume`` falls back to the newest whole
   checkpoint when ``last_checkpoint`` is damaged (:mod:`.resume`).
+* Package configs: ``mm_cl_addon::`` config paths resolve in an editable install too
+  (:mod:`.package_paths`).
 * Distributed: mmengine's ``pytorch`` launcher and ``Runner.wrap_model`` assume CUDA; without an
   accelerator they now use gloo and CPU DDP (:mod:`.distributed`).
 """
-from . import atomic_saving, checkpoint, distributed, resume
+from . import atomic_saving, checkpoint, distributed, package_paths, resume
 from .checkpoint import (
     CheckpointFileError,
     UnsafeCheckpointError,
@@ -25,6 +27,7 @@ def apply() -> None:
     checkpoint.install()
     atomic_saving.install()
     resume.install()
+    package_paths.install()
     distributed.install()
 
 

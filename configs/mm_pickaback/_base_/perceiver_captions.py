@@ -46,6 +46,6 @@ model = dict(
 optim_wrapper = dict(optimizer=dict(_delete_=True, type='AdamW', lr=1e-3, weight_decay=0.01))
 find_unused_parameters = True  # one head per task, one modality per task
 # MM_TENSORBOARD=0: local logs only (importing TensorBoard costs each process about 2 s).
-vis_backends = [dict(type='LocalVisBackend')] + [dict(type='TensorboardVisBackend')
+vis_backends = [dict(type='LocalVisBackend')] + [dict(type='OptionalTensorboardVisBackend')
                                                  ] * {{'$MM_TENSORBOARD:1'}}
 visualizer = dict(vis_backends=vis_backends)
