@@ -11,6 +11,7 @@ from mmengine.runner.amp import autocast
 from mmpretrain.registry import LOOPS
 
 from ..utils import atomic_write_json
+from ..utils.run_record import run_record
 from .train_loop import build_task_loader, build_task_split
 
 
@@ -60,7 +61,8 @@ class ContinualValLoop(ValLoop):
         if is_main_process():
             atomic_write_json(f'{runner.work_dir}/task_scores.json',
                               dict(score_key=self.score_key, task_scores=self.task_scores,
-                                   task_classes=self.split.task_classes))
+                                   task_classes=self.split.task_classes,
+                                   run=run_record(runner)))
         runner.call_hook(f'after_{self.stage}_epoch', metrics=metrics)
         runner.call_hook(f'after_{self.stage}')
         return metrics

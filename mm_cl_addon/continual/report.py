@@ -126,6 +126,13 @@ def format_comparison_table(rows: Mapping[str, Mapping]) -> str:
     return '\n'.join(lines)
 
 
+def format_final_summary(summary: Mapping[str, Any], json_path: str | os.PathLike,
+                         png_path: str | os.PathLike) -> str:
+    """The last lines of a continual run: its scores and where the report went."""
+    scores = ', '.join(f'{title} {100 * summary[key]:.2f}%' for title, key in _SCORE_COLUMNS)
+    return f'Final scores: {scores}\nReport: {json_path}\nHeatmap: {png_path}'
+
+
 def _heatmap(matrix: np.ndarray, names: list[str], summary: dict) -> Figure:
     """Draw without pyplot so no global backend or figure state is touched."""
     num_tasks = matrix.shape[1]
@@ -158,11 +165,13 @@ def write_accuracy_report(R: ArrayLike,
                           task_names: Sequence[str] | None = None,
                           visualizer: Visualizer | None = None,
                           step: int = 0,
-                          prefix: str = 'continual') -> dict:
+                          prefix: str = 'continual',
+                          record: Mapping[str, Any] | None = None) -> dict:
     """Write ``<prefix>_accuracy.json`` and ``<prefix>_accuracy_matrix.png``; return the summary.
 
     With a ``visualizer``, also send the scores as scalars ``<prefix>/<score>`` and the
-    heatmap as image ``<prefix>_accuracy_matrix`` at ``step``.
+    heatmap as image ``<prefix>_accuracy_matrix`` at ``step``. ``record`` (what reproduces the
+    run: :func:`mm_cl_addon.utils.run_record.run_record`) is stored under ``'run'``.
     """
     if not prefix or '/' in prefix or os.sep in prefix:
         raise ValueError(f'prefix must be a non-empty name without path separators, '
@@ -171,7 +180,8 @@ def write_accuracy_report(R: ArrayLike,
     names = _task_names(matrix.shape[1], task_names)
     summary = summarize(matrix)
     out_dir = Path(work_dir)
-    atomic_write_json(out_dir / f'{prefix}_accuracy.json', summary)
+    atomic_write_json(out_dir / f'{prefix}_accuracy.json',
+                      summary if record is None else dict(summary, run=dict(record)))
     figure = _heatmap(matrix, names, summary)
     with atomic_write(out_dir / f'{prefix}_accuracy_matrix.png', 'wb') as handle:
         figure.savefig(handle, format='png')

@@ -5,6 +5,7 @@ import copy
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -15,8 +16,9 @@ from mmpretrain.registry import DATASETS, LOOPS
 from torch.utils.data import DataLoader
 
 from ..utils.arguments import is_count
+from ..utils.run_record import run_record
 from .loop_state import ContinualLoopStateHook, capture_rng_state, restore_rng_state
-from .report import format_accuracy_matrix, write_accuracy_report
+from .report import format_accuracy_matrix, format_final_summary, write_accuracy_report
 from .seeding import derive_seed, reseed_everything
 from .task_split import TaskSplitDataset, check_same_tasks
 
@@ -385,9 +387,14 @@ class ContinualTrainLoop(BaseLoop):
         self.runner.logger.info('Accuracy matrix (rows: before training, after task t):\n'
                                 + format_accuracy_matrix(self.accuracy_rows))
         if is_main_process() and len(self.accuracy_rows) == self.split.num_tasks + 1:
-            write_accuracy_report(self.accuracy_rows, self.runner.work_dir,
-                                  visualizer=self.runner.visualizer,
-                                  step=len(self.accuracy_rows) - 1)
+            work_dir = Path(self.runner.work_dir)
+            summary = write_accuracy_report(self.accuracy_rows, work_dir,
+                                            visualizer=self.runner.visualizer,
+                                            step=len(self.accuracy_rows) - 1,
+                                            record=run_record(self.runner))
+            self.runner.logger.info(format_final_summary(
+                summary, work_dir / 'continual_accuracy.json',
+                work_dir / 'continual_accuracy_matrix.png'))
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict:

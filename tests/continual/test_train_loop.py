@@ -130,6 +130,23 @@ def test_accuracy_matrix_equals_hand_computation(trained):
     assert expected[1][0] > 0.8 and expected[2][1] > 0.8  # each task was learnt
 
 
+def test_report_carries_its_run_record_and_the_log_ends_with_the_scores(trained):
+    runner, _ = trained
+    work_dir = Path(runner.work_dir)
+    record = json.loads((work_dir / 'continual_accuracy.json').read_text())['run']
+    assert (record['seed'], record['world_size']) == (0, 1)
+    assert record['threads'] == torch.get_num_threads()
+    assert len(record['config_sha256']) == 64
+    assert torch.__version__.startswith(record['versions']['torch'])
+    assert record['wall_time_s'] > 0 and record['peak_rss_mb'] > 50
+    log = next(work_dir.glob('*/*.log')).read_text()
+    report = json.loads((work_dir / 'continual_accuracy.json').read_text())
+    acc = f"ACC {100 * report['average_accuracy']:.2f}%"
+    assert f'Final scores: {acc}, forgetting ' in log
+    assert f'Report: {work_dir / "continual_accuracy.json"}' in log
+    assert f'Heatmap: {work_dir / "continual_accuracy_matrix.png"}' in log
+
+
 def test_epochs_and_iters_are_exclusive(digits_cfg):
     digits_cfg.train_cfg.iters_per_task = 3
     with pytest.raises(ValueError, match='exactly one of epochs_per_task and iters_per_task'):

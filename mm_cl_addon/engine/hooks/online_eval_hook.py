@@ -37,6 +37,7 @@ from ...continual.task_hook import TaskHookMixin
 from ...continual.task_split import TaskSplitDataset
 from ...evaluation.decision_regions import draw_decision_regions, grid_points, save_figure
 from ...utils.io import atomic_write_json
+from ...utils.run_record import run_record
 
 CHECKPOINT_KEY = 'online_stream_eval'
 SPLITS = ('train', 'val', 'test')
@@ -190,7 +191,8 @@ class OnlineStreamEvalHook(TaskHookMixin, Hook):
             if task_id < stream.split.num_tasks:
                 stream.ccm[task_id] = self._evaluate(runner, stream)
         summary = self.summary(task_id)
-        atomic_write_json(Path(runner.work_dir) / self.out_file, summary)
+        atomic_write_json(Path(runner.work_dir) / self.out_file,
+                          dict(summary, run=run_record(runner)))
         for name, report in summary['splits'].items():
             final = report['final']
             if final is not None:
