@@ -308,7 +308,9 @@ def load_features(path: str | os.PathLike) -> FeatureSplit:
     """Read a file of :func:`save_features`; errors name the file and the key at fault."""
     path = os.fspath(path)
     arrays = read_npz(path, 'ns-ImageNet feature file',
-                      hint='write it with tools/memory_head/cache_features.py')
+                      hint='write it with python tools/memory_head/cache_features.py '
+                           'FEATURE_CONFIG --mini-imagenet DIR --noise-dir DIR --out-dir '
+                           f'{os.path.dirname(path) or "."} --checkpoint FILE')
     missing = [key for key in FEATURE_KEYS if key not in arrays]
     if missing:
         raise KeyError(f'{path}: missing keys {missing}; an ns-ImageNet feature file has '

@@ -273,7 +273,8 @@ def _check_split(path: str, name: str, arrays: dict[str, np.ndarray], num_classe
 def load_stream(path: str | os.PathLike) -> tuple[dict, dict[str, StreamSplit]]:
     """Read a file written by :func:`save_stream`: ``(dict(dataset, order, seed), streams)``."""
     path = os.fspath(path)
-    arrays = read_npz(path, '2D stream file', hint='write it with tools/data/gen_2d_datasets.py')
+    arrays = read_npz(path, '2D stream file', hint='write it with python tools/data/'
+                      f'gen_2d_datasets.py --out-dir {os.path.dirname(path) or "."}')
     meta = {}
     for key in META_KEYS:
         value = _read_key(arrays, path, key)

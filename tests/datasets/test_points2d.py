@@ -1,6 +1,7 @@
 """MODES/MOONS streams: sizes, ratios, orders, seeds, the npz file and Points2DDataset."""
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import numpy as np
@@ -219,9 +220,11 @@ def test_task_split_class_domain_gives_one_task_per_segment_in_order(tmp_path, o
         np.testing.assert_array_equal(split.task_indices[task], np.flatnonzero(segments == task))
 
 
-def test_missing_file_names_the_file(tmp_path):
+def test_missing_file_names_the_file_and_the_command_that_writes_it(tmp_path):
     missing = tmp_path / 'nope.npz'
-    with pytest.raises(FileNotFoundError, match='nope.npz'):
+    with pytest.raises(FileNotFoundError, match=re.escape(
+            f'2D stream file {missing} does not exist; write it with python tools/data/'
+            f'gen_2d_datasets.py --out-dir {tmp_path}')):
         Points2DDataset(str(missing))
 
 

@@ -15,11 +15,10 @@ if [ $# -ne 1 ]; then
     echo "usage: $0 WORK_DIR" >&2
     exit 1
 fi
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$REPO"
+source "$(dirname "$0")/../python_env.sh"  # PYTHON, REPO, run_logged
 mkdir -p "$1"
 WORK=$(cd "$1" && pwd)
-PYTHON=${PYTHON:-$REPO/.venv/bin/python}
+cd "$REPO"
 ZOO_ITERS=${ZOO_ITERS:-300}
 FT_ITERS=${FT_ITERS:-300}
 K=${K:-3}
@@ -30,7 +29,6 @@ TOP_M=${TOP_M:-3}
 PROXY=${PROXY:-naswot}
 DATA=configs/dery/zoo/_base_digits.py  # the target data (train split) and the emitted configs' base
 SIM_DATA=configs/dery/compute_sim/digits_test.py  # the samples features are compared on
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONWARNINGS=ignore
 
 run() {  # echo the command, then run it
     echo "+ $*"
@@ -47,9 +45,8 @@ train() {  # train CONFIG WORK_DIR ITERS [cfg-options...]; skipped when final.pt
     mkdir -p "$dir"
     echo "+ $PYTHON tools/train.py $config --work-dir $dir --cfg-options" \
          "train_cfg.max_iters=$iters param_scheduler.0.T_max=$iters${*:+ $*} > $dir/train.log"
-    "$PYTHON" tools/train.py "$config" --work-dir "$dir" --cfg-options \
-        "train_cfg.max_iters=$iters" "param_scheduler.0.T_max=$iters" "$@" \
-        > "$dir/train.log" 2>&1 || { tail -30 "$dir/train.log" >&2; return 1; }
+    run_logged "$dir/train.log" "$PYTHON" tools/train.py "$config" --work-dir "$dir" \
+        --cfg-options "train_cfg.max_iters=$iters" "param_scheduler.0.T_max=$iters" "$@"
 }
 
 accuracy() {  # the last validation top-1 of a work dir (mmengine's scalars.json)

@@ -15,7 +15,7 @@
 #   `tasks` of MM_TASKS_FILE (default configs/mm_pickaback/baseline_perceiver_$SUITE.py: 3 image
 #   tasks, then 3 text tasks).
 # Environment: SUITE (digits, cifar100, cub, oxford102 or coco; default digits), EPOCHS (epochs
-#   per task, default the config's), PYTHON (default python), ALLOWED_ACC_LOSS (default the
+#   per task, default the config's), PYTHON (default the repo's .venv), ALLOWED_ACC_LOSS (default the
 #   config's), NUM_SAMPLES (ModelDiff profiling samples, default 64), MODELDIFF_STEPS (ModelDiff
 #   input-search steps, default 200).
 # A step whose output exists is skipped, so an interrupted pipeline resumes where it stopped.
@@ -26,9 +26,7 @@ if [[ $# -lt 1 ]]; then
     exit 2
 fi
 SUITE=${SUITE:-digits}
-PYTHON=${PYTHON:-python}
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore::UserWarning}  # mmcv-lite / pkg_resources notices
+source "$(dirname "$0")/../python_env.sh"  # PYTHON, REPO, run_logged
 CONFIG_DIR=configs/pickaback
 case $SUITE in
     digits) NUM_TASKS=5; FAMILY=cnn_split-digits
@@ -118,13 +116,14 @@ for task in "$TARGET" "${CANDIDATES[@]}"; do
     out="$WORK_DIR/baseline/task$task"
     child_config "baseline_task$task" baseline "$task"
     if [[ ! -f "$out/last_checkpoint" ]]; then
-        "$PYTHON" tools/train.py "$CONFIGS/baseline_task$task.py" --work-dir "$out" > "$out.log" 2>&1
+        run_logged "$out.log" "$PYTHON" tools/train.py "$CONFIGS/baseline_task$task.py" \
+            --work-dir "$out"
     fi
     if [[ ! -f "$out/val_metrics.json" ]]; then
         # The goal is measured on the validation split, the split CPG's ratio records use.
-        "$PYTHON" tools/test.py "$CONFIGS/baseline_task$task.py" "$(cat "$out/last_checkpoint")" \
-            --work-dir "$out" --out "$out/val_metrics.json" \
-            "${VAL_ARGS[@]}" >> "$out.log" 2>&1
+        run_logged "$out.test.log" "$PYTHON" tools/test.py "$CONFIGS/baseline_task$task.py" \
+            "$(cat "$out/last_checkpoint")" --work-dir "$out" --out "$out/val_metrics.json" \
+            "${VAL_ARGS[@]}"
     fi
     echo "task $task baseline: $(json_field "$out/val_metrics.json" task0/accuracy/top1)%"
 done
@@ -135,9 +134,10 @@ for task in "${CANDIDATES[@]}"; do
     out="$WORK_DIR/backbone/task$task"
     child_config "backbone_task$task" cpg_backbone "$task"
     if [[ ! -f "$out/cpg/task1/choice.json" ]]; then
-        "$PYTHON" tools/train.py "$CONFIGS/backbone_task$task.py" --work-dir "$out" \
-            --cfg-options "custom_hooks.0.baseline_metrics=$WORK_DIR/baseline/task$task/val_metrics.json" \
-            "${HOOK_ARGS[@]}" > "$out.log" 2>&1
+        run_logged "$out.log" "$PYTHON" tools/train.py "$CONFIGS/backbone_task$task.py" \
+            --work-dir "$out" --cfg-options \
+            "custom_hooks.0.baseline_metrics=$WORK_DIR/baseline/task$task/val_metrics.json" \
+            "${HOOK_ARGS[@]}"
     fi
     if [[ ! -f "$out/choice.json" ]]; then
         "$PYTHON" tools/pickaback/select_pruning_ratio.py "$out/cpg/task1/ratios.json" \
@@ -179,9 +179,9 @@ echo "== 5. target task $TARGET trained with CPG on $SELECTED"
 out="$WORK_DIR/target/task$TARGET"
 child_config "target_task$TARGET" cpg_target "$TARGET"
 if [[ ! -f "$out/continual_accuracy.json" ]]; then
-    "$PYTHON" tools/train.py "$CONFIGS/target_task$TARGET.py" --work-dir "$out" \
-        --cfg-options "load_from=$BACKBONE" \
+    run_logged "$out.log" "$PYTHON" tools/train.py "$CONFIGS/target_task$TARGET.py" \
+        --work-dir "$out" --cfg-options "load_from=$BACKBONE" \
         "custom_hooks.0.baseline_metrics=$WORK_DIR/baseline/task$TARGET/val_metrics.json" \
-        "${HOOK_ARGS[@]}" > "$out.log" 2>&1
+        "${HOOK_ARGS[@]}"
 fi
 echo "target task $TARGET: $(cat "$out"/cpg/task*/choice.json)"

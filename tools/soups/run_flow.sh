@@ -10,27 +10,27 @@ mkdir -p "$D/predictions"
 CFG=configs/soups/finetune_cnn_digits.py
 run() { echo "+ $*" >&2; "$PYTHON" "$@"; }
 
-[[ -f $D/pretrain/epoch_8.pth ]] || run tools/train.py configs/soups/pretrain_cnn_rotated-digits.py \
-    --work-dir "$D/pretrain" >"$D.pretrain.log" 2>&1
+[[ -f $D/pretrain/epoch_8.pth ]] || run_logged "$D.pretrain.log" "$PYTHON" tools/train.py \
+    configs/soups/pretrain_cnn_rotated-digits.py --work-dir "$D/pretrain"
 bash tools/soups/train_ingredients.sh "$D/ingredients" "$CFG" load_from="$D/pretrain/epoch_8.pth"
-run tools/soups/eval_individual.py "$CFG" "$D/ingredients/*/epoch_*.pth" --out "$D/individual.jsonl" 2>/dev/null
+run tools/soups/eval_individual.py "$CFG" "$D/ingredients/*/epoch_*.pth" --out "$D/individual.jsonl"
 for recipe in uniform greedy; do
     run tools/soups/soup.py "$CFG" --recipe $recipe --individual "$D/individual.jsonl" \
-        --out-dir "$D/$recipe" 2>/dev/null | tail -n 1
+        --out-dir "$D/$recipe" | tail -n 1
 done
 best=$("$PYTHON" -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(max(r, key=lambda x: x['score'])['checkpoint'])" "$D/individual.jsonl")
 run tools/soups/wise_ft.py "$CFG" --initial "$D/pretrain/epoch_8.pth" --fine-tuned "$best" \
-    --alphas 0 0.25 0.5 0.75 1 --out-dir "$D/wise_ft" 2>/dev/null | grep alpha
+    --alphas 0 0.25 0.5 0.75 1 --out-dir "$D/wise_ft" | grep alpha
 for model in "$best" "$D/uniform/uniform_soup.pth" "$D/greedy/greedy_soup.pth"; do
     run tools/test.py "$CFG" "$model" --work-dir "$D/test" --out "$D/test/$(basename "$model" .pth).json" \
-        2>/dev/null | grep -o 'accuracy/top1: [0-9.]*' | sed "s|^|$model: test |"
+        | grep -o 'accuracy/top1: [0-9.]*' | sed "s|^|$model: test |"
 done
 top3=$("$PYTHON" -c "import json,sys; r=sorted((json.loads(l) for l in open(sys.argv[1])), key=lambda x: -x['score']); print(' '.join(x['checkpoint'] for x in r[:3]))" "$D/individual.jsonl")
 csvs=()
 for model in $top3; do
     name=$(basename "$(dirname "$model")")
-    run tools/soups/predict.py "$CFG" "$model" --out "$D/predictions/ingredient$name.csv" 2>/dev/null
+    run tools/soups/predict.py "$CFG" "$model" --out "$D/predictions/ingredient$name.csv"
     csvs+=("$D/predictions/ingredient$name.csv")
 done
 run tools/soups/hard_vote.py "${csvs[@]}" --out "$D/predictions/vote.csv"
-run tools/soups/score_predictions.py "$CFG" "${csvs[@]}" "$D/predictions/vote.csv" 2>/dev/null
+run tools/soups/score_predictions.py "$CFG" "${csvs[@]}" "$D/predictions/vote.csv"

@@ -25,8 +25,9 @@ for i in "${!GRID[@]}"; do
         continue
     fi
     echo "ingredient $i: lr=$lr weight_decay=$wd epochs=$epochs seed=$seed"
-    "$PYTHON" "$TOOLS_DIR/train.py" "$CONFIG" --work-dir "$OUT_DIR/$i" --cfg-options \
+    run_logged "$OUT_DIR/$i.log" "$PYTHON" "$TOOLS_DIR/train.py" "$CONFIG" \
+        --work-dir "$OUT_DIR/$i" --cfg-options \
         optim_wrapper.optimizer.lr="$lr" optim_wrapper.optimizer.weight_decay="$wd" \
         train_cfg.max_epochs="$epochs" train_cfg.val_interval="$epochs" \
-        param_scheduler.0.T_max="$epochs" randomness.seed="$seed" "${@:3}" >"$OUT_DIR/$i.log" 2>&1
+        param_scheduler.0.T_max="$epochs" randomness.seed="$seed" "${@:3}"
 done
