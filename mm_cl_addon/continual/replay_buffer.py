@@ -78,6 +78,10 @@ class ReplayBuffer:
             else:
                 store[slot] = value
 
+    def reseed(self, seed: int) -> None:
+        """Restart the generator from ``seed`` (for a buffer that has not drawn yet)."""
+        self.generator.manual_seed(int(seed))
+
     def sample(self, k: int) -> tuple[torch.Tensor, list[DataSample]]:
         """``min(k, len(self))`` distinct stored samples, chosen uniformly."""
         k = check_count('ReplayBuffer.sample: k', k)

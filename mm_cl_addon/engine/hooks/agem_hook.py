@@ -31,22 +31,25 @@ class AGEMHook(BufferHook):
     Args:
         buffer_size: samples the memory keeps.
         memory_batch_size: memory samples in each reference batch.
-        seed: seed of the reservoirs' generators.
+        seed: seed of the reservoirs' generators; None: derived from the run's seed.
     """
 
     checkpoint_key = 'agem_memory'
 
-    def __init__(self, buffer_size: int, memory_batch_size: int, seed: int = 0) -> None:
+    def __init__(self, buffer_size: int, memory_batch_size: int,
+                 seed: int | None = None) -> None:
         self.memory_batch_size = check_count('AGEMHook: memory_batch_size', memory_batch_size)
         super().__init__(ReplayBuffer(check_count('AGEMHook: buffer_size', buffer_size),
-                                      seed=seed))
-        self.seed = seed
+                                      seed=seed or 0), seed)
         self.incoming = self._incoming(0)
 
     def _incoming(self, task_id: int) -> ReplayBuffer:
-        return ReplayBuffer(self.buffer.capacity, seed=derive_seed(self.seed, task_id + 1))
+        return ReplayBuffer(self.buffer.capacity, seed=derive_seed(self.run_seed, task_id + 1))
 
     def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if self.incoming.seen == 0:
+            self.incoming = self._incoming(runner.train_loop.task_id)
         if not isinstance(runner.optim_wrapper, AGEMOptimWrapper):
             raise TypeError("AGEMHook needs optim_wrapper=dict(type='AGEMOptimWrapper', ...), "
                             f'got {type(runner.optim_wrapper).__name__}')

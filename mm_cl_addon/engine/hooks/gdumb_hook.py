@@ -59,18 +59,18 @@ class GDumbHook(BufferHook):
             the retraining phase.
         param_scheduler: scheduler config of the retraining phase; None: the
             loop's own.
-        seed: seed of the buffer's generator and of the re-initialisation.
+        seed: seed of the buffer's generator and of the re-initialisation; None: derived
+            from the run's seed.
     """
 
     checkpoint_key = 'gdumb_buffer'
 
     def __init__(self, buffer_size: int, retrain_length: int, param_scheduler: Any = None,
-                 seed: int = 0) -> None:
+                 seed: int | None = None) -> None:
         self.retrain_length = check_count('GDumbHook: retrain_length', retrain_length)
         super().__init__(GDumbBuffer(check_count('GDumbHook: buffer_size', buffer_size),
-                                     seed=seed))
+                                     seed=seed or 0), seed)
         self.param_scheduler = param_scheduler
-        self.seed = seed
 
     def store(self, runner, inputs: torch.Tensor, data_samples: list) -> None:
         """Offer the samples of the first pass of a ``'train'`` phase, each once."""
@@ -91,7 +91,7 @@ class GDumbHook(BufferHook):
 
     def before_phase(self, runner, task_id: int, phase: str) -> None:
         if phase == RETRAIN_PHASE:
-            reinitialize(bare_model(runner.model), derive_seed(self.seed, task_id))
+            reinitialize(bare_model(runner.model), derive_seed(self.run_seed, task_id))
             wrappers = runner.optim_wrapper
             for wrapper in (wrappers.values() if isinstance(wrappers, OptimWrapperDict)
                             else [wrappers]):

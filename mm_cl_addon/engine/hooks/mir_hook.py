@@ -46,14 +46,14 @@ class MIRHook(ReplayHook):
         candidates: samples scored per step, > ``replay_batch_size``.
         virtual_lr: step size of the virtual update; None: the optimizer's
             current learning rate (first parameter group).
-        seed: seed of the buffer's generator.
+        seed: seed of the buffer's generator; None: derived from the run's seed.
         policy: the buffer's policy, ``'reservoir'`` or ``'random'``.
     """
 
     checkpoint_key = 'mir_buffer'
 
     def __init__(self, buffer_size: int, replay_batch_size: int, candidates: int,
-                 virtual_lr: float | None = None, seed: int = 0,
+                 virtual_lr: float | None = None, seed: int | None = None,
                  policy: str = 'reservoir') -> None:
         super().__init__(buffer_size, replay_batch_size, seed=seed, policy=policy)
         if int(candidates) != candidates or candidates <= replay_batch_size:

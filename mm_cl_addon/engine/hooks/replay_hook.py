@@ -6,10 +6,12 @@ from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
 from ...continual.replay_buffer import RandomReplacementBuffer, ReplayBuffer
+from ...continual.seeding import derive_seed
 from ...continual.task_hook import TaskHookMixin
 from ...utils.arguments import check_count
 
 CHECKPOINT_KEY = 'replay_buffer'
+_SEED_STREAM = 1  # the buffers' stream of seeds derived from the run's seed
 # How the memory chooses what to keep: ER's reservoir, or the Memory Head code's 'ER-random'.
 BUFFER_POLICIES = {'reservoir': ReplayBuffer, 'random': RandomReplacementBuffer}
 
@@ -32,14 +34,27 @@ class BufferHook(TaskHookMixin, Hook):
     never meets itself in the buffer. :meth:`state_dict` travels in
     checkpoints under ``checkpoint_key`` and is restored on resume only (not on
     ``load_from``, which starts a new sequence).
+
+    ``seed=None`` (the default of every buffer hook) derives the hook's seed from the run's
+    ``randomness.seed``, so runs with different seeds draw different buffers; an integer
+    fixes it whatever the run's seed.
     """
 
     priority = 'ABOVE_NORMAL'  # see the batch before other hooks look at it
     checkpoint_key = CHECKPOINT_KEY
 
-    def __init__(self, buffer: ReplayBuffer) -> None:
+    def __init__(self, buffer: ReplayBuffer, seed: int | None = None) -> None:
         self.buffer = buffer
+        self.seed = seed
+        self.run_seed = 0 if seed is None else int(seed)
         self._current: tuple[torch.Tensor, list] | None = None
+
+    def before_train(self, runner) -> None:
+        """Fix :attr:`run_seed`; a fresh buffer (not one restored on resume) draws from it."""
+        if self.seed is None:
+            self.run_seed = derive_seed(runner.seed or 0, _SEED_STREAM)
+            if self.buffer.seen == 0:
+                self.buffer.reseed(self.run_seed)
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         inputs, samples = batch_parts(data_batch, type(self).__name__)
@@ -82,19 +97,20 @@ class ReplayHook(BufferHook):
         buffer_size: samples the buffer keeps.
         replay_batch_size: replayed samples added to each batch (fewer while
             the buffer holds fewer).
-        seed: seed of the buffer's generator.
+        seed: seed of the buffer's generator; None: derived from the run's seed.
         policy: ``'reservoir'`` (ER: a uniform sample of the whole stream) or
             ``'random'`` (ER-random: random replacement, biased to recent samples).
     """
 
-    def __init__(self, buffer_size: int, replay_batch_size: int, seed: int = 0,
+    def __init__(self, buffer_size: int, replay_batch_size: int, seed: int | None = None,
                  policy: str = 'reservoir') -> None:
         name = type(self).__name__
         self.replay_batch_size = check_count(f'{name}: replay_batch_size', replay_batch_size)
         if policy not in BUFFER_POLICIES:
             raise ValueError(f'{name}: policy={policy!r} must be one of {sorted(BUFFER_POLICIES)}')
-        super().__init__(BUFFER_POLICIES[policy](check_count(f'{name}: buffer_size', buffer_size),
-                                                 seed=seed))
+        buffer = BUFFER_POLICIES[policy](check_count(f'{name}: buffer_size', buffer_size),
+                                         seed=seed or 0)
+        super().__init__(buffer, seed)
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         """Remember the batch's own samples, then append replayed ones to it."""

@@ -26,7 +26,8 @@ def test_memory_takes_a_task_only_when_it_ends():
     hook = AGEMHook(buffer_size=6, memory_batch_size=3)
     model = TinyClassifier()
     wrapper = AGEMOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
-    hook.before_train(SimpleNamespace(optim_wrapper=wrapper, model=model))
+    hook.before_train(SimpleNamespace(optim_wrapper=wrapper, model=model, seed=0,
+                                     train_loop=SimpleNamespace(task_id=0)))
     _step(hook, _batch(0))
     assert len(hook.buffer) == 0 and wrapper.reference_loss() is None
     hook.after_task(None, 0)
@@ -52,4 +53,5 @@ def test_state_round_trip_and_wrapper_check(tmp_path):
     assert resumed.incoming.task_ids == hook.incoming.task_ids
     with pytest.raises(TypeError, match="type='AGEMOptimWrapper'"):
         hook.before_train(SimpleNamespace(optim_wrapper=OptimWrapper(
-            torch.optim.SGD(TinyClassifier().parameters(), lr=0.1))))
+            torch.optim.SGD(TinyClassifier().parameters(), lr=0.1)), seed=0,
+            train_loop=SimpleNamespace(task_id=1)))

@@ -89,3 +89,24 @@ def test_runner_trains_on_replayed_earlier_tasks(tmp_path):
     assert checkpoint[CHECKPOINT_KEY]['task_ids'] == hook.buffer.task_ids
     assert {0, 1} in probe.task_ids  # task 1 trained alongside replayed task-0 samples
     assert len(runner.train_loop.accuracy_rows) == 3
+
+
+def _drawn(hook: ReplayHook, run_seed: int) -> list[int]:
+    hook.before_train(SimpleNamespace(seed=run_seed))
+    for start in range(0, 40, 4):
+        _step(hook, _batch(start, 4))
+    return hook.buffer.sample(5)[0].flatten().tolist()
+
+
+def test_the_buffer_seed_follows_the_run_seed_unless_fixed():
+    assert _drawn(ReplayHook(8, 2), 1) == _drawn(ReplayHook(8, 2), 1)
+    assert _drawn(ReplayHook(8, 2), 1) != _drawn(ReplayHook(8, 2), 2)
+    assert _drawn(ReplayHook(8, 2, seed=5), 1) == _drawn(ReplayHook(8, 2, seed=5), 2)
+
+
+def test_a_restored_buffer_keeps_its_generator():
+    hook = ReplayHook(8, 2)
+    _drawn(hook, 1)
+    state = hook.buffer.generator.get_state()
+    hook.before_train(SimpleNamespace(seed=9))  # as on resume: the buffer has seen samples
+    assert torch.equal(hook.buffer.generator.get_state(), state)
