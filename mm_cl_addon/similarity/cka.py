@@ -48,12 +48,12 @@ class KernelStats:
         return source.shape[0]
 
 
-def as_matrix(x: Any, name: str) -> Tensor:
-    """Return ``x`` as a float64 [n, d] tensor; layers arrive as tensors or numpy arrays."""
+def as_matrix(x: Any, name: str, dtype: torch.dtype = torch.float64) -> Tensor:
+    """Return ``x`` as a [n, d] tensor of ``dtype``; layers arrive as tensors or numpy arrays."""
     tensor = torch.from_numpy(np.asarray(x)) if not isinstance(x, Tensor) else x
     if tensor.dim() != 2:
         raise ValueError(f'{name} must be 2-D [samples, features], got shape {tuple(tensor.shape)}')
-    return tensor.detach().to(torch.float64)
+    return tensor.detach().to(dtype)
 
 
 def check_samples(x: Tensor, y: Tensor, debiased: bool) -> None:
@@ -65,9 +65,10 @@ def check_samples(x: Tensor, y: Tensor, debiased: bool) -> None:
         raise ValueError(f'debiased HSIC needs n >= 4 samples, got n={x.shape[0]}')
 
 
-def as_layers(layers: Sequence[Any], name: str) -> list[Tensor]:
-    """Each layer as a float64 [n, d] tensor, errors naming e.g. ``xs[2]``."""
-    return [as_matrix(m, f'{name}[{i}]') for i, m in enumerate(layers)]
+def as_layers(layers: Sequence[Any], name: str, dtype: torch.dtype = torch.float64
+              ) -> list[Tensor]:
+    """Each layer as a [n, d] tensor of ``dtype``, errors naming e.g. ``xs[2]``."""
+    return [as_matrix(m, f'{name}[{i}]', dtype) for i, m in enumerate(layers)]
 
 
 def check_layers(xs: Sequence[Tensor], ys: Sequence[Tensor], debiased: bool) -> int:

@@ -50,3 +50,17 @@ def test_errors():
         mb.update([base], [correlated[:-1]])
     with pytest.raises(ValueError, match='num_y must be >= 1'):
         MinibatchCKA(1, 0)
+
+
+def test_float32_kernels_stay_within_the_documented_error_of_float64():
+    base, correlated, independent = _layers(n=1024)
+    exact, fast = MinibatchCKA(2, 2), MinibatchCKA(2, 2, dtype=torch.float32)
+    wide = torch.cat([correlated, base @ torch.randn(8, 500)], dim=1)  # gram form (d > n)
+    for start in range(0, 1024, 256):
+        rows = slice(start, start + 256)
+        for mb in (exact, fast):
+            mb.update([base[rows], wide[rows]], [correlated[rows], independent[rows]])
+    assert fast.compute().dtype == torch.float64
+    assert torch.allclose(fast.compute(), exact.compute(), atol=1e-5)
+    with pytest.raises(ValueError, match='dtype must be torch.float32 or torch.float64'):
+        MinibatchCKA(1, 1, dtype=torch.float16)
