@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -141,6 +142,7 @@ class ContinualTrainLoop(BaseLoop):
         self.stop_training = False
         self._extra_done = 0  # units of the added phases of finished tasks
         self._resumed_rng: dict | None = None
+        self._run_started = time.perf_counter()
         self._max_iters = self._planned_units() * (1 if not self.by_epoch else len(self.dataloader))
         self._check_head_classes()
         runner.register_hook(ContinualLoopStateHook(self), priority='VERY_HIGH')
@@ -239,6 +241,7 @@ class ContinualTrainLoop(BaseLoop):
 
     def run(self) -> torch.nn.Module:
         runner = self.runner
+        self._run_started = time.perf_counter()
         self.check_evaluation_splits()
         runner.call_hook('before_train')
         if not self.accuracy_rows and not self.phases:
@@ -391,10 +394,16 @@ class ContinualTrainLoop(BaseLoop):
             summary = write_accuracy_report(self.accuracy_rows, work_dir,
                                             visualizer=self.runner.visualizer,
                                             step=len(self.accuracy_rows) - 1,
-                                            record=run_record(self.runner))
+                                            record=self._record())
             self.runner.logger.info(format_final_summary(
                 summary, work_dir / 'continual_accuracy.json',
                 work_dir / 'continual_accuracy_matrix.png'))
+
+    def _record(self) -> dict:
+        """The run record, with the seconds this process spent in the loop (training and
+        evaluation, without start-up)."""
+        return dict(run_record(self.runner),
+                    loop_time_s=round(time.perf_counter() - self._run_started, 3))
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict:
