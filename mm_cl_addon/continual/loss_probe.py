@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import torch
 from mmengine.model import BaseModel, is_model_wrapper
+from mmpretrain.models.classifiers import ImageClassifier
+from mmpretrain.models.heads import ClsHead
+from mmpretrain.models.losses import CrossEntropyLoss
 from torch.func import functional_call
 
 
@@ -36,19 +39,37 @@ def batch_loss(model: BaseModel, inputs: torch.Tensor, data_samples: list,
     return _forward_loss(model, data, {**state, **(params or {})})
 
 
+def _plain_classifier(model: BaseModel) -> bool:
+    """Whether the model's loss is exactly its head's cross-entropy on ``head(extract_feat)``
+    (mmpretrain's ImageClassifier and ClsHead, loss methods not overridden), so one batched
+    forward can give every sample's loss."""
+    head = getattr(model, 'head', None)
+    return (getattr(type(model), 'loss', None) is ImageClassifier.loss
+            and isinstance(head, ClsHead)
+            and type(head).loss is ClsHead.loss
+            and isinstance(getattr(head, 'loss_module', None), CrossEntropyLoss))
+
+
 @torch.no_grad()
 def per_sample_losses(model: BaseModel, inputs: torch.Tensor, data_samples: list,
                       params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
     """The loss of every sample on its own, ``[N]``, in eval mode and without gradients.
 
-    One forward pass per sample: any model's ``loss`` works this way, and in
-    eval mode a sample's loss does not depend on the others drawn with it.
+    In eval mode a sample's loss does not depend on the others drawn with it. A plain
+    classifier's losses come from one batched forward pass (its cross-entropy without
+    reduction); any other model's ``loss`` runs once per sample.
     """
     data = model.data_preprocessor(dict(inputs=inputs, data_samples=data_samples), False)
     state = {**dict(model.named_buffers()), **(params or {})}
     was_training = model.training
     model.eval()
     try:
+        if _plain_classifier(model):
+            logits = functional_call(model, state, (data['inputs'],), dict(mode='tensor'),
+                                     strict=False)
+            labels = torch.cat([sample.gt_label for sample in data['data_samples']])
+            return model.head.loss_module(logits, labels.to(logits.device),
+                                          reduction_override='none')
         return torch.stack([
             _forward_loss(model, dict(inputs=data['inputs'][i:i + 1],
                                       data_samples=[data['data_samples'][i]]), state)
