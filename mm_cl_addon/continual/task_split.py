@@ -230,6 +230,37 @@ def check_same_tasks(reference: TaskSplitDataset, other: TaskSplitDataset, refer
                              'and seed')
 
 
+SPLIT_DEFAULTS = dict(scenario='class', seed=0)
+
+
+def check_same_task_args(reference: dict, other: dict, reference_key: str,
+                         other_key: str) -> None:
+    """:func:`check_same_tasks` on two TaskSplitDataset configs, without building them: the
+    same ``tasks``, ``scenario`` and ``seed`` plan the same tasks over the same classes."""
+    where = f'{other_key}.dataset and {reference_key}.dataset'
+    for key, default in SPLIT_DEFAULTS.items():
+        mine, theirs = other.get(key, default), reference.get(key, default)
+        if mine != theirs:
+            raise ValueError(f'{where} disagree: {key}={mine!r} vs {theirs!r}; every loader '
+                             'must split the same way')
+    mine, theirs = other.get('tasks'), reference.get('tasks')
+    if isinstance(mine, (list, tuple)) and isinstance(theirs, (list, tuple)):
+        if len(mine) != len(theirs):
+            raise ValueError(f'{where} disagree: {len(mine)} tasks vs {len(theirs)}; give '
+                             'every loader the same tasks (e.g. one tasks variable)')
+        for task_id, (a, b) in enumerate(zip(mine, theirs)):
+            if _as_lists(a) != _as_lists(b):
+                raise ValueError(f'{where} disagree on task {task_id}: {a!r} vs {b!r}; give '
+                                 'every loader the same tasks and seed')
+    elif mine != theirs:
+        raise ValueError(f'{where} disagree: tasks={mine!r} vs {theirs!r}; give every loader '
+                         'the same tasks (e.g. one tasks variable)')
+
+
+def _as_lists(value: Any) -> Any:
+    return [_as_lists(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
 class TaskSubset(Dataset):
     """The samples of one task, in the wrapped data set's order.
 

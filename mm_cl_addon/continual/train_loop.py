@@ -21,7 +21,7 @@ from ..utils.run_record import run_record
 from .loop_state import ContinualLoopStateHook, capture_rng_state, restore_rng_state
 from .report import format_accuracy_matrix, format_final_summary, write_accuracy_report
 from .seeding import derive_seed, reseed_everything
-from .task_split import TaskSplitDataset, check_same_tasks
+from .task_split import TaskSplitDataset, check_same_task_args, check_same_tasks
 
 
 @dataclass
@@ -217,15 +217,16 @@ class ContinualTrainLoop(BaseLoop):
     # --------------------------------------------------------------- training
     def check_evaluation_splits(self) -> None:
         """Refuse val/test loaders whose tasks differ from the training tasks (before any
-        training: the accuracy matrix would silently score another split)."""
+        training: the accuracy matrix would silently score another split). The val split is
+        built already; the test loader's config is compared without building its data set."""
         val_loop = self.runner.val_loop
         if isinstance(getattr(val_loop, 'split', None), TaskSplitDataset):
             check_same_tasks(self.split, val_loop.split, 'train_dataloader', 'val_dataloader')
-        cfg = self.runner.cfg
-        test_loop_type = str((cfg.get('test_cfg') or {}).get('type', ''))
-        if test_loop_type.endswith('ContinualTestLoop') and cfg.get('test_dataloader'):
-            test_split = build_task_split(copy.deepcopy(cfg.test_dataloader), 'test_dataloader')
-            check_same_tasks(self.split, test_split, 'train_dataloader', 'test_dataloader')
+        train, test = self._dataloader_cfg.get('dataset'), (
+            self.runner.cfg.get('test_dataloader') or {}).get('dataset')
+        if isinstance(train, dict) and isinstance(test, dict) and str(
+                test.get('type', '')).endswith('TaskSplitDataset'):
+            check_same_task_args(train, test, 'train_dataloader', 'test_dataloader')
 
     def _check_head_classes(self) -> None:
         """Refuse a head with fewer outputs than the training labels need (it would fail with

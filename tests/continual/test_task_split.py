@@ -3,6 +3,7 @@ import pytest
 from mmengine.dataset import ConcatDataset
 
 from mm_cl_addon.continual import TaskSplitDataset
+from mm_cl_addon.continual.task_split import check_same_task_args
 from mm_cl_addon.datasets import DigitsDataset
 
 PIPELINE = [dict(type='PackInputs')]
@@ -91,3 +92,16 @@ def test_bad_task_lists_are_named(digits, tasks, message):
 def test_bad_scenario_is_named(digits):
     with pytest.raises(ValueError, match="scenario='online'"):
         TaskSplitDataset(digits, tasks=2, scenario='online')
+
+
+@pytest.mark.parametrize('other, message', [
+    (dict(tasks=4), r'disagree: tasks=4 vs 5'),
+    (dict(tasks=5, seed=1), r'disagree: seed=1 vs 0'),
+    (dict(tasks=5, scenario='task'), r"disagree: scenario='task' vs 'class'"),
+    (dict(tasks=[[0, 1], [2, 3]]), r'disagree: tasks=\[\[0, 1\], \[2, 3\]\] vs 5'),
+])
+def test_split_configs_that_plan_other_tasks_are_refused_without_building(other, message):
+    with pytest.raises(ValueError, match=rf'test_dataloader\.dataset and train_dataloader\.'
+                                         rf'dataset {message}'):
+        check_same_task_args(dict(tasks=5), other, 'train_dataloader', 'test_dataloader')
+    check_same_task_args(dict(tasks=[[0, 1], (2, 3)]), dict(tasks=((0, 1), [2, 3])), 'a', 'b')
