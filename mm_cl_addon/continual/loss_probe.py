@@ -39,7 +39,7 @@ def batch_loss(model: BaseModel, inputs: torch.Tensor, data_samples: list,
     return _forward_loss(model, data, {**state, **(params or {})})
 
 
-def _plain_classifier(model: BaseModel) -> bool:
+def is_plain_classifier(model: BaseModel) -> bool:
     """Whether the model's loss is exactly its head's cross-entropy on ``head(extract_feat)``
     (mmpretrain's ImageClassifier and ClsHead, loss methods not overridden), so one batched
     forward can give every sample's loss."""
@@ -64,7 +64,7 @@ def per_sample_losses(model: BaseModel, inputs: torch.Tensor, data_samples: list
     was_training = model.training
     model.eval()
     try:
-        if _plain_classifier(model):
+        if is_plain_classifier(model):
             logits = functional_call(model, state, (data['inputs'],), dict(mode='tensor'),
                                      strict=False)
             labels = torch.cat([sample.gt_label for sample in data['data_samples']])

@@ -5,7 +5,7 @@ import torch
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from mm_cl_addon.continual.loss_probe import _forward_loss, _plain_classifier, per_sample_losses
+from mm_cl_addon.continual.loss_probe import _forward_loss, is_plain_classifier, per_sample_losses
 
 
 def _classifier(kind: str = 'ImageClassifier'):
@@ -35,7 +35,7 @@ def test_the_batched_path_equals_one_pass_per_sample_with_and_without_new_params
     model = _classifier().train()
     inputs = torch.randint(0, 255, (6, 1, 8, 8), dtype=torch.uint8)
     samples = [DataSample().set_gt_label(i % 4) for i in range(6)]
-    assert _plain_classifier(model)
+    assert is_plain_classifier(model)
     torch.testing.assert_close(per_sample_losses(model, inputs, samples),
                                _one_by_one(model, inputs, samples), rtol=1e-5, atol=1e-6)
     shifted = {n: p + 0.1 for n, p in model.named_parameters()}
@@ -46,4 +46,4 @@ def test_the_batched_path_equals_one_pass_per_sample_with_and_without_new_params
 
 
 def test_models_with_their_own_loss_keep_the_per_sample_path():
-    assert not _plain_classifier(_classifier('ReferenceKDClassifier'))
+    assert not is_plain_classifier(_classifier('ReferenceKDClassifier'))

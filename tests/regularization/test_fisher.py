@@ -50,3 +50,23 @@ def test_max_samples_and_model_mode():
         empirical_fisher(model, [])
     with pytest.raises(TypeError, match='needs a classifier'):
         empirical_fisher(torch.nn.Linear(2, 2), [])
+
+
+def test_the_vectorised_and_the_one_by_one_gradients_agree_on_a_convnet():
+    from mm_cl_addon.regularization.fisher import (
+        _squared_gradients_batched,
+        _squared_gradients_one_by_one,
+    )
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='ImageClassifier', backbone=dict(type='SmallConvNet', widths=(8, 16)),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=4, in_channels=16),
+        data_preprocessor=dict(type='ClsDataPreprocessor'))).eval()
+    params = {n: p for n, p in model.named_parameters()}
+    inputs = torch.randn(5, 1, 8, 8)
+    samples = [DataSample().set_gt_label(i % 4) for i in range(5)]
+    batched = _squared_gradients_batched(model, params, inputs, samples)
+    looped = _squared_gradients_one_by_one(model, params, inputs, samples)
+    for name in params:
+        torch.testing.assert_close(batched[name], looped[name], rtol=1e-4, atol=1e-7)
