@@ -124,6 +124,10 @@ class DigitsDataset(BaseDataset):
     rotated in place with bilinear interpolation and zero fill. For ``'permutation'``,
     domains 1..N-1 apply fixed pixel permutations drawn from the same generator. The same
     ``S`` always gives the same transforms, independently of the split ``seed``.
+
+    ``serialize_data`` defaults to False (mmengine's default is True): serialising the small
+    in-memory list only pays with many loader workers, and its ``gc.collect()`` cost 0.3 s per
+    build while each sample became slower to read (31 against 25 us).
     """
 
     METAINFO = {'classes': tuple(str(digit) for digit in range(10))}
@@ -138,7 +142,7 @@ class DigitsDataset(BaseDataset):
                  test_mode: bool = False,
                  lazy_init: bool = False,
                  indices: int | Sequence[int] | None = None,
-                 serialize_data: bool = True,
+                 serialize_data: bool = False,
                  metainfo: dict | None = None):
         if split not in SPLITS:
             raise ValueError(f'split must be one of {SPLITS}, got {split!r}')

@@ -306,7 +306,8 @@ class Points2DDataset(BaseDataset):
     tasks=<number of segments>`` gives one task per segment, in stream order),
     ``mode_id`` = the generating mode and ``img_path = '<dataset>_<order>/<split>/<i>'``.
     Add ``meta_keys=('domain_id', 'mode_id')`` to ``PackInputs`` to see them in the
-    data samples. ``data_file`` is joined to ``data_root`` when relative.
+    data samples. ``data_file`` is joined to ``data_root`` when relative. ``serialize_data``
+    defaults to False, as for ``DigitsDataset``: the streams are small and read in one process.
     """
 
     METAINFO = {'classes': ('0', '1', '2', '3')}
@@ -319,7 +320,7 @@ class Points2DDataset(BaseDataset):
                  test_mode: bool = False,
                  lazy_init: bool = False,
                  indices: int | Sequence[int] | None = None,
-                 serialize_data: bool = True,
+                 serialize_data: bool = False,
                  metainfo: dict | None = None):
         self.split = check_choice('split', split, SPLITS)
         super().__init__(ann_file=data_file, metainfo=metainfo, data_root=data_root,
