@@ -15,7 +15,10 @@ DEMO_RUNS := \
 	memory-head=configs/memory_head/mh_pixels_split-digits.py \
 	er=configs/memory_head/er_cnn_split-digits.py
 
-.PHONY: demo test lint setup clean
+PEERS_VENV ?= .venv-peers
+PEERS_STAMP := $(PEERS_VENV)/.peers-installed
+
+.PHONY: demo test lint setup clean bench
 
 setup: $(STAMP)
 
@@ -49,6 +52,20 @@ $(DEMO_DIR)/$(1).done:
 	@touch $$@
 endef
 $(foreach run,$(DEMO_RUNS),$(eval $(call demo_row,$(firstword $(subst =, ,$(run))),$(lastword $(subst =, ,$(run))))))
+
+# The peers (requirements/peers.txt) get a venv of their own, with the same torch and this
+# package, so their pins never touch .venv and both sides run on the same stack.
+$(PEERS_STAMP): setup.py requirements/runtime.txt requirements/peers.txt
+	test -x $(PEERS_VENV)/bin/python || python3 -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install -q 'setuptools<82' wheel torch==2.14.1 torchvision==0.29.1
+	$(PEERS_VENV)/bin/python -m pip install -q --no-build-isolation -e '.[all]'
+	$(PEERS_VENV)/bin/python -m pip install -q -r requirements/peers.txt
+	touch $(PEERS_STAMP)
+
+# Every benchmark, one at a time (about an hour on 2 cores): work_dirs/bench/report.md and the
+# figures in docs/benchmarks.md.
+bench: $(STAMP) $(PEERS_STAMP)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/run_all.py --out-dir work_dirs/bench --docs docs/benchmarks.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mm_cl_addon tools tests benchmarks configs
