@@ -4,8 +4,9 @@ Each run is its own process: ours is ``tools/train.py`` on a config inheriting t
 shipped config, evaluated on the test split (``val_dataloader`` pointed at it; the configs'
 hyper-parameters were chosen on the validation split), without checkpoints and with local
 logs only (Avalanche writes no checkpoint and, here, no log; TensorBoard alone added 0.4 s to
-our loop and 2 s to our process); the peer is ``benchmarks/peers/avalanche_split_digits.py`` in ``.venv-peers``, on the same data,
-tasks, network, optimizer, schedule, epochs and batch size. Both sides' accuracy matrices go
+our loop and 2 s to our process); the peer is ``benchmarks/peers/avalanche_split_digits.py``
+in ``.venv-peers``, on the same data, tasks, network, optimizer, schedule, epochs and batch
+size. Both sides' accuracy matrices go
 through the same ``mm_cl_addon.continual.metrics.summarize``. Reported per strategy over the
 seeds: ACC and forgetting (mean +- std), the process wall time (start-up included: what a user
 waits), the loop time (first training step to last evaluation), peak RSS, and our time over
