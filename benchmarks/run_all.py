@@ -97,22 +97,39 @@ def commit() -> str:
     return done.stdout.strip() or 'unknown'
 
 
-def update_docs(docs: Path, body: str, out_dir: Path) -> None:
-    """Replace the text between the bench markers of ``docs`` (appended once if absent) and
-    copy the curves' PNGs next to the page, under ``figures/bench/``."""
+def _markers(name: str) -> tuple[str, str]:
+    return f'<!-- bench:{name}:begin -->', f'<!-- bench:{name}:end -->'
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    """``text`` with the block between ``name``'s markers replaced by ``body`` (appended at
+    the end of the bench block, or of the page, when the markers are not there yet)."""
+    begin, end = _markers(name)
+    if begin in text:
+        head, rest = text.split(begin, 1)
+        return f'{head}{begin}\n{body}\n{end}{rest.split(end, 1)[1]}'
+    block = f'{begin}\n{body}\n{end}\n'
+    if END in text:
+        head, tail = text.split(END, 1)
+        return f'{head}{block}{END}{tail}'
+    return f'{text.rstrip()}\n\n## Last `make bench`\n\n{BEGIN}\n{block}{END}\n'
+
+
+def update_docs(docs: Path, sections: dict[str, str], out_dir: Path) -> None:
+    """Put each benchmark's section between its own markers in ``docs`` (a rerun of some
+    benchmarks replaces theirs and keeps the others) and copy the curves' PNGs next to the
+    page, under ``figures/bench/``."""
     from mm_cl_addon.utils import atomic_write_text
 
     text = docs.read_text() if docs.exists() else ''
-    if BEGIN not in text:
-        text = f'{text.rstrip()}\n\n## Last `make bench`\n\n{BEGIN}\n{END}\n'
-    head, rest = text.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
+    for name, body in sections.items():
+        text = replace_block(text, name, body)
     figures = docs.parent / 'figures' / 'bench'
     for image in out_dir.rglob('*.png'):
         target = figures / image.relative_to(out_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(image, target)
-    atomic_write_text(docs, f'{head}{BEGIN}\n{body}\n{END}{tail}')
+    atomic_write_text(docs, text)
 
 
 def main() -> None:
@@ -133,11 +150,11 @@ def main() -> None:
         print(f'== {benchmark.name}', flush=True)
         sections.append(run(benchmark, args.out_dir))
         print(sections[-1].text, flush=True)
-    intro = f'Measured by `make bench` ({stamp}) on this machine, one benchmark at a time.\n\n'
-    report = intro + '\n'.join(section.markdown('') for section in sections)
-    atomic_write_text(args.out_dir / 'report.md', f'# Benchmark report\n\n{report}')
-    docs_body = intro + '\n'.join(section.markdown('figures/bench/') for section in sections)
-    update_docs(args.docs, docs_body, args.out_dir)
+    stamped = f'(measured by `make bench`, {stamp}, one benchmark at a time)\n\n'
+    report = '\n'.join(section.markdown('') for section in sections)
+    atomic_write_text(args.out_dir / 'report.md', f'# Benchmark report\n\n{stamped}{report}')
+    update_docs(args.docs, {benchmark.name: section.markdown('figures/bench/') + stamped
+                            for benchmark, section in zip(chosen, sections)}, args.out_dir)
     print(f'report: {args.out_dir / "report.md"}; figures copied into {args.docs}')
 
 

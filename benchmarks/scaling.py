@@ -67,7 +67,8 @@ STREAM_CONFIG = """_base_ = [{base!r}]
 data_root = {root!r}
 pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 split = dict(type='TaskSplitDataset', tasks={tasks}, seed=0, dataset=dict(
-    type='CustomDataset', data_root=data_root, data_prefix='train', pipeline=pipeline))
+    _delete_=True, type='CustomDataset', data_root=data_root, data_prefix='train',
+    pipeline=pipeline))
 train_dataloader = dict(dataset=split)
 val_dataloader = dict(dataset=dict(split, dataset=dict(split['dataset'], data_prefix='val')))
 test_dataloader = val_dataloader
