@@ -3,17 +3,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mm_cl_addon-installed
 DEMO_DIR ?= work_dirs/demo
-# NAME=CONFIG pairs; each method adds its row here (about 15 s each).
-DEMO_RUNS := \
-	finetune=configs/continual/finetune_cnn_split-digits.py \
-	joint=configs/continual/joint_cnn_split-digits.py \
-	kd=configs/masked_kd/kd_cnn_split-digits.py \
-	kd-ema=configs/masked_kd/kd-ema_cnn_split-digits.py \
-	masked-kd=configs/masked_kd/masked-kd_cnn_split-digits.py \
-	packnet-task-il=configs/pickaback/packnet_cnn_split-digits.py \
-	cpg-task-il=configs/pickaback/cpg_cnn_split-digits.py \
-	memory-head=configs/memory_head/mh_pixels_split-digits.py \
-	er=configs/memory_head/er_cnn_split-digits.py
+# NAME=CONFIG pairs, one a line in tools/continual/demo_runs.txt (tools/reproduce.py reads it
+# too); each method adds its row there.
+DEMO_RUNS := $(shell grep -v '^\#' tools/continual/demo_runs.txt)
 
 PEERS_VENV ?= .venv-peers
 PEERS_STAMP := $(PEERS_VENV)/.peers-installed

@@ -3,8 +3,9 @@
 Each benchmark runs as its own process (the peers' in ``.venv-peers``), one after the other so
 that none shares the machine with another; its output is kept verbatim under ``--out-dir``.
 ``report.md`` holds, per benchmark, the command that ran and what it printed, plus the curves'
-PNGs; the same text replaces the part of ``--docs`` between the two ``bench`` markers, with the
-date and commit, so the page always shows what the last `make bench` measured.
+PNGs; the same text replaces each benchmark's marked block of ``--docs`` (a rerun of some
+benchmarks replaces only theirs), with the date and commit, so the page always shows what the
+last `make bench` measured.
 
 usage: python benchmarks/run_all.py [--out-dir work_dirs/bench] [--docs docs/benchmarks.md]
            [--only NAME ...]
@@ -20,9 +21,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mm_cl_addon.utils import atomic_write_text
+from mm_cl_addon.utils.marked_blocks import replace_block
+
 REPO = Path(__file__).resolve().parents[1]
 PEERS = REPO / '.venv-peers' / 'bin' / 'python'
-BEGIN, END = '<!-- bench:begin -->', '<!-- bench:end -->'
+HEADING = '## Last `make bench`\n\n'  # above the first block run_all adds to a page
 
 
 @dataclass(frozen=True)
@@ -97,33 +101,13 @@ def commit() -> str:
     return done.stdout.strip() or 'unknown'
 
 
-def _markers(name: str) -> tuple[str, str]:
-    return f'<!-- bench:{name}:begin -->', f'<!-- bench:{name}:end -->'
-
-
-def replace_block(text: str, name: str, body: str) -> str:
-    """``text`` with the block between ``name``'s markers replaced by ``body`` (appended at
-    the end of the bench block, or of the page, when the markers are not there yet)."""
-    begin, end = _markers(name)
-    if begin in text:
-        head, rest = text.split(begin, 1)
-        return f'{head}{begin}\n{body}\n{end}{rest.split(end, 1)[1]}'
-    block = f'{begin}\n{body}\n{end}\n'
-    if END in text:
-        head, tail = text.split(END, 1)
-        return f'{head}{block}{END}{tail}'
-    return f'{text.rstrip()}\n\n## Last `make bench`\n\n{BEGIN}\n{block}{END}\n'
-
-
 def update_docs(docs: Path, sections: dict[str, str], out_dir: Path) -> None:
     """Put each benchmark's section between its own markers in ``docs`` (a rerun of some
     benchmarks replaces theirs and keeps the others) and copy the curves' PNGs next to the
     page, under ``figures/bench/``."""
-    from mm_cl_addon.utils import atomic_write_text
-
     text = docs.read_text() if docs.exists() else ''
     for name, body in sections.items():
-        text = replace_block(text, name, body)
+        text = replace_block(text, f'bench:{name}', body, append_under=HEADING)
     figures = docs.parent / 'figures' / 'bench'
     for image in out_dir.rglob('*.png'):
         target = figures / image.relative_to(out_dir)
@@ -133,8 +117,6 @@ def update_docs(docs: Path, sections: dict[str, str], out_dir: Path) -> None:
 
 
 def main() -> None:
-    from mm_cl_addon.utils import atomic_write_text
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out-dir', type=Path, default=REPO / 'work_dirs/bench')
     parser.add_argument('--docs', type=Path, default=REPO / 'docs/benchmarks.md')

@@ -102,6 +102,20 @@ def _read_key(path: Path, what: str, key: str) -> Any:
     return data[key]
 
 
+def format_runs(summaries: Mapping[str, Mapping]) -> str:
+    """Each run's accuracy matrix (or scores of its one evaluation), then their comparison:
+    what ``tools/continual/compare.py`` and ``make demo`` print."""
+    parts = []
+    for name, summary in summaries.items():
+        matrix = summary['accuracy_matrix']
+        parts.append(f'{name}: accuracy (%) on each task\n' + (
+            format_task_scores(matrix[0]) if len(matrix) == 1 else format_accuracy_matrix(matrix)))
+    legend = ('Scores (%): ACC = average accuracy after the last task, forgetting = average '
+              'forgetting,\nBWT / FWT = backward / forward transfer, weights used = share of the '
+              'masked weights\nthat tasks own (PackNet, CPG); - = not defined for the run')
+    return '\n\n'.join([*parts, legend + '\n' + format_comparison_table(summaries)])
+
+
 def format_comparison_table(rows: Mapping[str, Mapping]) -> str:
     """Fixed-width table of method name -> ``summarize`` dict: ACC, forgetting, BWT, FWT (%).
 

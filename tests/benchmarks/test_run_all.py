@@ -36,7 +36,7 @@ def test_a_benchmark_lands_in_the_report_and_between_the_docs_markers(tmp_path):
                                    'other': 'first'}, tmp_path)
     run_all.update_docs(docs, {'other': 'second'}, tmp_path)  # a partial rerun
     text = docs.read_text()
-    assert text.count(run_all.BEGIN) == 1 and text.count('<!-- bench:replay:begin -->') == 1
+    assert text.count(run_all.HEADING) == 1 and text.count('<!-- bench:replay:begin -->') == 1
     assert 'kept text' in text and 'second' in text and 'first' not in text
     assert '![replay](figures/bench/replay/replay.png)' in text
     assert (tmp_path / 'figures' / 'bench' / 'replay' / 'replay.png').stat().st_size > 1000
