@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,18 +102,19 @@ def commit() -> str:
     return done.stdout.strip() or 'unknown'
 
 
-def update_docs(docs: Path, sections: dict[str, str], out_dir: Path) -> None:
+def update_docs(docs: Path, sections: dict[str, str], out_dir: Path,
+                images: Iterable[Path]) -> None:
     """Put each benchmark's section between its own markers in ``docs`` (a rerun of some
-    benchmarks replaces theirs and keeps the others) and copy the curves' PNGs next to the
-    page, under ``figures/bench/``."""
+    benchmarks replaces theirs and keeps the others) and copy the curves' PNGs (``images``,
+    relative to ``out_dir``) next to the page, under ``figures/bench/``."""
     text = docs.read_text() if docs.exists() else ''
     for name, body in sections.items():
         text = replace_block(text, f'bench:{name}', body, append_under=HEADING)
     figures = docs.parent / 'figures' / 'bench'
-    for image in out_dir.rglob('*.png'):
-        target = figures / image.relative_to(out_dir)
+    for image in images:
+        target = figures / image
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(image, target)
+        shutil.copy2(out_dir / image, target)
     atomic_write_text(docs, text)
 
 
@@ -136,7 +138,8 @@ def main() -> None:
     report = '\n'.join(section.markdown('') for section in sections)
     atomic_write_text(args.out_dir / 'report.md', f'# Benchmark report\n\n{stamped}{report}')
     update_docs(args.docs, {benchmark.name: section.markdown('figures/bench/') + stamped
-                            for benchmark, section in zip(chosen, sections)}, args.out_dir)
+                            for benchmark, section in zip(chosen, sections)}, args.out_dir,
+                [image for section in sections for image in section.images])
     print(f'report: {args.out_dir / "report.md"}; figures copied into {args.docs}')
 
 

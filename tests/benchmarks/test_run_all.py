@@ -33,13 +33,15 @@ def test_a_benchmark_lands_in_the_report_and_between_the_docs_markers(tmp_path):
     docs.write_text('# Benchmarks\n\nkept text\n')
     for _ in range(2):  # the second run replaces the first, keeping the rest of the page
         run_all.update_docs(docs, {'replay': section.markdown('figures/bench/'),
-                                   'other': 'first'}, tmp_path)
-    run_all.update_docs(docs, {'other': 'second'}, tmp_path)  # a partial rerun
+                                   'other': 'first'}, tmp_path, section.images)
+    (tmp_path / 'replay' / 'scratch.png').write_bytes(b'not a figure of the report')
+    run_all.update_docs(docs, {'other': 'second'}, tmp_path, [])  # a partial rerun
     text = docs.read_text()
     assert text.count(run_all.HEADING) == 1 and text.count('<!-- bench:replay:begin -->') == 1
     assert 'kept text' in text and 'second' in text and 'first' not in text
     assert '![replay](figures/bench/replay/replay.png)' in text
     assert (tmp_path / 'figures' / 'bench' / 'replay' / 'replay.png').stat().st_size > 1000
+    assert not (tmp_path / 'figures' / 'bench' / 'replay' / 'scratch.png').exists()
 
 
 def test_a_failing_benchmark_is_reported_not_hidden(tmp_path):
