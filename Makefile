@@ -10,7 +10,7 @@ DEMO_RUNS := $(shell grep -v '^\#' tools/continual/demo_runs.txt)
 PEERS_VENV ?= .venv-peers
 PEERS_STAMP := $(PEERS_VENV)/.peers-installed
 
-.PHONY: demo test lint setup clean bench
+.PHONY: demo test lint setup clean bench reproduce
 
 setup: $(STAMP)
 
@@ -58,6 +58,13 @@ $(PEERS_STAMP): setup.py requirements/runtime.txt requirements/peers.txt
 # figures in docs/benchmarks.md.
 bench: $(STAMP) $(PEERS_STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/run_all.py --out-dir work_dirs/bench --docs docs/benchmarks.md
+
+# Rerun each published table and check it against its page (tools/reproduce.py); -j2 runs two
+# at a time.
+reproduce: $(addprefix reproduce-,demo soups dery retention)
+
+reproduce-%: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) tools/reproduce.py $*
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mm_cl_addon tools tests benchmarks configs

@@ -2,24 +2,47 @@
 
 Tables live in marked blocks of their pages (``<!-- NAME:begin -->``): the check runs the same
 commands that produced them and compares every number in order, within ``--tolerance`` points.
+Every run is seeded and each process uses one thread (the package's default), which makes the
+runs bitwise reproducible on one machine; the tolerance (0.5 points) allows other CPUs'
+rounding.
 
-* ``demo``: ``make demo``'s rows (``tools/continual/demo_runs.txt``, seed 0 each, one thread,
-  two runs at a time) against the README's block. One thread makes them bitwise reproducible
-  on one machine; the tolerance (0.5 points) allows other CPUs' rounding.
+* ``demo``: ``make demo``'s rows (``tools/continual/demo_runs.txt``, two runs at a time)
+  against the README.
+* ``soups``: ``tools/soups/run_flow.sh`` against ``docs/soups.md``.
+* ``dery``: ``tools/dery/run_digits_pipeline.sh`` (default settings) against
+  ``docs/dery_walkthrough.md``.
+* ``retention``: every config of ``configs/masked_kd/retention/`` over seeds 0, 1, 2 against
+  ``docs/masked_kd.md``.
 
-usage: python tools/reproduce.py demo [--write] [--tolerance 0.5] [--work-root DIR]
+usage: python tools/reproduce.py {demo,soups,dery,retention} [--write] [--tolerance 0.5]
+           [--work-root DIR]
 """
 from __future__ import annotations
 
-import argparse
+import json
+import re
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tool_args import OneLineParser  # standard library only: bad command lines fail fast
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO_RUNS = REPO / 'tools' / 'continual' / 'demo_runs.txt'
-PAGES = {'demo': REPO / 'README.md'}
+RETENTION = REPO / 'configs' / 'masked_kd' / 'retention'
+RETENTION_VARIANTS = ('ce', 'kd', 'kd-ema', 'kd-anneal', 'kd-swa', 'kd-clsonly', 'masked-kd',
+                      'masked-kd-clsonly')
+SEEDS = (0, 1, 2)
+
+
+def run(command: list[str]) -> str:
+    """Run a command from the repository root; its stdout, or an error with its stderr tail."""
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f'{" ".join(command[:3])} failed: {done.stderr.strip()[-500:]}')
+    return done.stdout
 
 
 def demo_rows() -> dict[str, str]:
@@ -27,25 +50,121 @@ def demo_rows() -> dict[str, str]:
     return dict(line.split('=', 1) for line in lines if line and not line.startswith('#'))
 
 
-def train(config: str, work_dir: Path) -> None:
-    done = subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir',
-                           str(work_dir)], cwd=REPO, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f'tools/train.py {config} failed: {done.stderr.strip()[-500:]}')
+def train_all(runs: dict[Path, list[str]]) -> None:
+    """``tools/train.py ARGS --work-dir DIR`` for every ``DIR: ARGS``, two at a time (as
+    ``make demo``)."""
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda item: run([sys.executable, 'tools/train.py', *item[1],
+                                        '--work-dir', str(item[0])]), runs.items()))
 
 
-def demo_table(work_root: Path) -> str:
+def demo_table(work: Path) -> str:
     from mm_cl_addon.continual.report import format_runs, read_run_summary
 
     rows = demo_rows()
-    with ThreadPoolExecutor(2) as pool:  # as make demo: two runs at a time
-        list(pool.map(lambda item: train(item[1], work_root / item[0]), rows.items()))
-    return format_runs({name: read_run_summary(work_root / name) for name in rows})
+    train_all({work / name: [config] for name, config in rows.items()})
+    return '```\n' + format_runs({name: read_run_summary(work / name) for name in rows}) + '\n```'
+
+
+def retention_table(work: Path) -> str:
+    """Each masked-KD variant fine-tuned from upright to permuted digits: what it keeps of
+    task 1 and what it learns of task 2, on the test split, mean +- std over the seeds."""
+    from statistics import mean, stdev
+
+    from mm_cl_addon.continual.report import read_run_summary
+
+    runs = {work / f'{variant}_seed{seed}': [
+        str(RETENTION / f'{variant}_cnn_permuted-digits.py'), '--cfg-options',
+        f'randomness.seed={seed}', 'val_dataloader.dataset.dataset.split=test']
+        for variant in RETENTION_VARIANTS for seed in SEEDS}
+    train_all(runs)
+
+    def spread(values: list[float]) -> str:
+        return f'{100 * mean(values):.2f} ± {100 * stdev(values):.2f}'
+
+    rows = []
+    for variant in RETENTION_VARIANTS:
+        matrices = [read_run_summary(work / f'{variant}_seed{seed}')['accuracy_matrix']
+                    for seed in SEEDS]
+        before, kept, new = ([m[row][task] for m in matrices]
+                             for row, task in ((-2, 0), (-1, 0), (-1, 1)))
+        rows.append((variant, spread(before), spread(kept), spread(new),
+                     spread([b - k for b, k in zip(before, kept)])))
+    return markdown_table(('method', 'task 1 after task 1', 'task 1 after task 2 (kept)',
+                           'task 2 (new)', 'forgetting of task 1'), rows)
+
+
+def markdown_table(header: tuple[str, ...], rows: list[tuple]) -> str:
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    return '\n'.join(lines + ['| ' + ' | '.join(map(str, row)) + ' |' for row in rows])
+
+
+def soups_table(work: Path) -> str:
+    """The soups flow's held-out (val) and test accuracies, from the files it wrote."""
+    from mmengine.config import Config
+    from mmpretrain.registry import DATASETS
+
+    from mm_cl_addon.soups import read_predictions
+    from mm_cl_addon.soups.individual import read_records
+    from mm_cl_addon.soups.predictions import labels_by_id, prediction_accuracy
+
+    run(['bash', 'tools/soups/run_flow.sh', str(work)])
+
+    def read(path: str):
+        return json.loads((work / path).read_text())
+
+    def test_of(checkpoint: str) -> str:
+        return f"{read(f'test/{Path(checkpoint).stem}.json')['accuracy/top1']:.2f}"
+
+    records = read_records(work / 'individual.jsonl')
+    best = max(records, key=lambda record: record['score'])
+    greedy = read('greedy/greedy_soup.json')
+    cfg = Config.fromfile(REPO / 'configs/soups/finetune_cnn_digits.py')
+    labels = labels_by_id(DATASETS.build(cfg.test_dataloader.dataset))
+    vote = prediction_accuracy(read_predictions(work / 'predictions/vote.csv'), labels)
+    wise = {row['alpha']: row for row in read('wise_ft/wise_ft.json')}
+    alphas = (0, 0.5, 1)
+    return markdown_table(('model', 'held-out', 'test'), [
+        (f"best individual (ingredient {Path(best['checkpoint']).parent.name})",
+         f"{best['score']:.2f}", test_of(best['checkpoint'])),
+        (f'uniform soup of {len(records)}', f"{read('uniform/uniform_soup.json')['held_out']:.2f}",
+         test_of('uniform_soup')),
+        (f"greedy soup (kept {len(greedy['accepted'])} of {len(records)})",
+         f"{greedy['final_score']:.2f}", test_of('greedy_soup')),
+        ('hard vote of the 3 best ingredients', '–', f'{vote:.2f}'),
+        ('WiSE-FT alpha 0 / 0.5 / 1 (pre-trained, mix, best individual)',
+         ' / '.join(f"{wise[a]['held_out']:.2f}" for a in alphas),
+         ' / '.join(f"{wise[a]['test']:.2f}" for a in alphas)),
+    ])
+
+
+def dery_table(work: Path) -> str:
+    """The DeRy walk-through's zoo, chosen chain and fine-tuned accuracies (val top-1)."""
+    output = run(['bash', 'tools/dery/run_digits_pipeline.sh', str(work)])
+    zoo = re.findall(r'^(\w+): val top-1 ([\d.]+)$', output, re.MULTILINE)
+    final = dict(re.findall(r'^(reassembled, frozen blocks|reassembled, end to end|'
+                            r'same architecture, scratch):\s+([\d.]+)$', output, re.MULTILINE))
+    chosen = json.loads((work / 'reassembly/summary.json').read_text())['solutions'][0]
+    chain = ' '.join(f'{model}[{start}:{end}]' for model, start, end in chosen['blocks'])
+    rows = [(f'zoo `{name}`, 300 steps', accuracy) for name, accuracy in zoo]
+    rows += [(f'rank 1 ({chain}, {chosen["network_params"]} params), {how}', final[key])
+             for how, key in (('frozen blocks', 'reassembled, frozen blocks'),
+                              ('fine-tuned end to end', 'reassembled, end to end'),
+                              ('same architecture from scratch', 'same architecture, scratch'))]
+    return markdown_table(('network', 'val top-1'), rows)
+
+
+TABLES: dict[str, tuple[Path, Callable[[Path], str]]] = {
+    'demo': (REPO / 'README.md', demo_table),
+    'soups': (REPO / 'docs' / 'soups.md', soups_table),
+    'dery': (REPO / 'docs' / 'dery_walkthrough.md', dery_table),
+    'retention': (REPO / 'docs' / 'masked_kd.md', retention_table),
+}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('table', choices=sorted(PAGES))
+    parser = OneLineParser(description=__doc__.splitlines()[0])
+    parser.add_argument('table', choices=sorted(TABLES))
     parser.add_argument('--write', action='store_true', help='write the table into its page')
     parser.add_argument('--tolerance', type=float, default=0.5)
     parser.add_argument('--work-root', type=Path, default=REPO / 'work_dirs' / 'reproduce')
@@ -55,11 +174,11 @@ def main() -> None:
     from mm_cl_addon.utils.marked_blocks import numbers_differ, read_block, replace_block
 
     def reproduce() -> None:
-        page = PAGES[args.table]
-        measured = demo_table(args.work_root / args.table)
+        page, build = TABLES[args.table]
+        measured = build(args.work_root / args.table)
         text = page.read_text()
         if args.write:
-            atomic_write_text(page, replace_block(text, args.table, f'```\n{measured}\n```'))
+            atomic_write_text(page, replace_block(text, args.table, measured))
             print(f'wrote the {args.table} table into {page}')
             return
         differences = numbers_differ(read_block(text, args.table), measured, args.tolerance)

@@ -41,10 +41,16 @@ class KeyValueAction(argparse.Action):
         setattr(namespace, self.dest, options)
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of every tool that builds a Runner, as mmpretrain's tools spell them."""
     parser.add_argument('--work-dir', help='the dir to save logs, models and results')
     parser.add_argument('--cfg-options', nargs='+', action=KeyValueAction, metavar='KEY=VALUE',
                         help='override config settings, e.g. train_cfg.epochs_per_task=1')
+    add_launcher_arguments(parser)
+
+
+def add_launcher_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--launcher`` and the ``--local-rank`` that older launchers pass."""
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -73,11 +79,16 @@ def _check_checkpoint(parser: argparse.ArgumentParser, path: str | None, flag: s
         parser.error(f'{flag} {path}: no such checkpoint file')
 
 
-def _finish(parser: argparse.ArgumentParser) -> argparse.Namespace:
+def parse_launched(parser: argparse.ArgumentParser) -> argparse.Namespace:
     """Parse; older launchers pass ``--local-rank`` instead of setting LOCAL_RANK."""
     args = parser.parse_args()
-    _check_config(parser, args.config)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def _finish(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    args = parse_launched(parser)
+    _check_config(parser, args.config)
     return args
 
 
@@ -93,7 +104,7 @@ def parse_train_args() -> argparse.Namespace:
                         help='scale the learning rate by the actual batch size')
     parser.add_argument('--no-pin-memory', action='store_true')
     parser.add_argument('--no-persistent-workers', action='store_true')
-    _add_common(parser)
+    add_common_arguments(parser)
     args = _finish(parser)
     _check_checkpoint(parser, args.resume, '--resume')
     return args
@@ -105,7 +116,7 @@ def parse_test_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', help='write the metrics (every task and the mean) to this '
                                       'file (.json, .yaml or .pkl)')
-    _add_common(parser)
+    add_common_arguments(parser)
     args = _finish(parser)
     _check_checkpoint(parser, args.checkpoint, 'checkpoint')
     if args.out and Path(args.out).suffix.lower() not in METRIC_SUFFIXES:

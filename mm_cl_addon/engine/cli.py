@@ -5,7 +5,6 @@ Kept here rather than in the scripts so that it is importable and tested.
 from __future__ import annotations
 
 import argparse
-import os
 import os.path as osp
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from mmengine.runner import Runner
 from ..compat.package_paths import resolve_config_path
 from ..utils import atomic_write
 from .config_checks import (
-    add_override_argument,
     check_config,
     check_overrides,
     parse_override_values,
@@ -29,23 +27,6 @@ from .threads import apply_thread_policy
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 METRIC_FORMATS = {'.json': 'json', '.yaml': 'yaml', '.yml': 'yaml', '.pkl': 'pkl',
                   '.pickle': 'pkl'}
-
-
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags the tools that build a Runner share with mmpretrain's tools (train.py and
-    test.py parse theirs without the package: ``tools/tool_args.py``)."""
-    parser.add_argument('--work-dir', help='the dir to save logs, models and results')
-    add_override_argument(parser)
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-
-
-def parse_tool_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
-    """Parse; older launchers pass ``--local-rank`` instead of setting LOCAL_RANK."""
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
 
 
 def build_runner(cfg: Config) -> Runner:

@@ -8,7 +8,6 @@ built, so every such mistake is one message naming the key, before any work star
 """
 from __future__ import annotations
 
-import argparse
 import difflib
 import inspect
 from collections.abc import Iterator, Mapping
@@ -33,18 +32,6 @@ TYPE_SIMILAR = 0.6  # short type names: 'SDG' is 0.67 from 'SGD'
 
 class ConfigError(ValueError):
     """A config key or value that would make the run do something other than asked."""
-
-
-class OverrideAction(DictAction):
-    """``--cfg-options key=value ...`` that rejects an item without ``=`` as a usage error."""
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        for item in values or []:
-            key, sep, _ = item.partition('=')
-            if not sep or not key:
-                parser.error(f'{option_string} {item!r}: expected key=value (e.g. '
-                             'train_cfg.epochs_per_task=1)')
-        super().__call__(parser, namespace, values, option_string)
 
 
 def parse_override_values(raw: Mapping[str, str] | None) -> dict[str, Any] | None:
@@ -178,10 +165,3 @@ def check_config(cfg: Config) -> None:
     check_top_level_keys(cfg)
     check_default_hooks(cfg)
     check_optimizer(cfg)
-
-
-def add_override_argument(parser: argparse.ArgumentParser) -> None:
-    """The ``--cfg-options`` flag of every tool that takes a config."""
-    parser.add_argument('--cfg-options', nargs='+', action=OverrideAction,
-                        help='override config settings, key=value (e.g. '
-                             'train_cfg.epochs_per_task=1)')

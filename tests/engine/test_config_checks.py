@@ -1,13 +1,11 @@
 """Config mistakes that mmengine would train through are refused, naming the key."""
 from __future__ import annotations
 
-import argparse
-
 import pytest
 
 from mm_cl_addon.engine import ConfigError, build_runner, check_config
 from mm_cl_addon.engine.cli import apply_overrides
-from mm_cl_addon.engine.config_checks import OverrideAction, parse_override_values
+from mm_cl_addon.engine.config_checks import parse_override_values
 
 
 def test_override_of_a_file_variable_names_the_keys_that_use_it(digits_cfg):
@@ -27,17 +25,6 @@ def test_override_of_an_unknown_top_level_key_suggests_the_near_one(digits_cfg):
         apply_overrides(digits_cfg, {'trian_cfg.epochs_per_task': 1})
     apply_overrides(digits_cfg, {'train_cfg.epochs_per_task': 3})
     assert digits_cfg.train_cfg.epochs_per_task == 3
-
-
-def test_malformed_override_is_a_usage_error(capsys):
-    parser = argparse.ArgumentParser(prog='train.py')
-    parser.add_argument('--cfg-options', nargs='+', action=OverrideAction)
-    with pytest.raises(SystemExit):
-        parser.parse_args(['--cfg-options', 'train_cfg.epochs_per_task'])
-    assert ("--cfg-options 'train_cfg.epochs_per_task': expected key=value"
-            in capsys.readouterr().err)
-    args = parser.parse_args(['--cfg-options', 'a.b=1', 'c=[1,2]'])
-    assert args.cfg_options == {'a.b': 1, 'c': [1, 2]}
 
 
 @pytest.mark.parametrize('optimizer, message', [

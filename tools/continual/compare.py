@@ -2,10 +2,14 @@
 
 usage: python tools/continual/compare.py NAME=WORK_DIR [NAME=WORK_DIR ...]
 """
-import argparse
+from __future__ import annotations
 
-from mm_cl_addon.continual.report import format_runs, read_run_summary
-from mm_cl_addon.engine.tool_main import run_tool
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tools/: tool_args, stdlib only
+from tool_args import OneLineParser  # noqa: E402
 
 
 def parse_run(text: str) -> tuple[str, str]:
@@ -15,12 +19,19 @@ def parse_run(text: str) -> tuple[str, str]:
     return name, work_dir
 
 
+def compare(runs: list[tuple[str, str]]) -> None:
+    from mm_cl_addon.continual.report import format_runs, read_run_summary
+
+    print(format_runs({name: read_run_summary(work_dir) for name, work_dir in runs}))
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(description=__doc__.splitlines()[0])
     parser.add_argument('runs', nargs='+', type=parse_run, help='NAME=WORK_DIR')
     args = parser.parse_args()
-    print(format_runs({name: read_run_summary(work_dir) for name, work_dir in args.runs}))
+    from mm_cl_addon.engine.tool_main import run_tool
+    run_tool(lambda: compare(args.runs))
 
 
 if __name__ == '__main__':
-    run_tool(main)
+    main()

@@ -5,39 +5,41 @@ Writes <a>__<b>.npy ([L_a, L_b], nodes 1..L, for partition_zoo), <a>__<b>.png an
 load them with mm_cl_addon.reassembly.load_similarity (tools/dery/partition.py does). Launched with
 tools/dist_launch.sh, the pairs are split across the ranks.
 """
+from __future__ import annotations
+
 import argparse
-import os
+import sys
 from itertools import combinations_with_replacement
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from mmengine.dist import barrier, get_dist_info, init_dist
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tools/: tool_args, stdlib only
+from tool_args import OneLineParser, add_launcher_arguments, parse_launched  # noqa: E402
 
-import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
-from mm_cl_addon.compat import exit_after_distributed_run
-from mm_cl_addon.engine.tool_main import run_tool
-from mm_cl_addon.reassembly.features import read_features, read_meta
-from mm_cl_addon.reassembly.sim_tables import SIM_FUNCS, node_similarity, save_index, save_pair
-from mm_cl_addon.utils import atomic_write
+if TYPE_CHECKING:
+    import numpy as np
+
+# mm_cl_addon.reassembly.SIM_FUNCS' names, here so that the command line is checked before the
+# package loads (tests/tools/test_fast_feedback.py checks that they agree)
+SIM_FUNCS = ('cka', 'lr', 'rbf_cka')
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Similarity tables of every model pair')
+    parser = OneLineParser(description='Similarity tables of every model pair')
     parser.add_argument('feat_dir', help='folder of get_rep.py <name>.safetensors files')
     parser.add_argument('--out-dir', required=True, help='where the tables and PNGs go')
-    parser.add_argument('--sim-func', choices=sorted(SIM_FUNCS), default='cka')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    parser.add_argument('--sim-func', choices=SIM_FUNCS, default='cka')
+    add_launcher_arguments(parser)
+    return parse_launched(parser)
 
 
 def save_heatmap(path: Path, matrix: np.ndarray, a: str, b: str, sim_func: str) -> None:
     """Draw without pyplot, so no global backend or figure state is touched."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from mm_cl_addon.utils import atomic_write
+
     figure = Figure(figsize=(2.0 + 0.25 * matrix.shape[1], 1.5 + 0.25 * matrix.shape[0]),
                     dpi=100)
     FigureCanvasAgg(figure)
@@ -55,8 +57,13 @@ def save_heatmap(path: Path, matrix: np.ndarray, a: str, b: str, sim_func: str) 
         figure.savefig(handle, format='png')
 
 
-def main() -> None:
-    args = parse_args()
+def compute_sim(args: argparse.Namespace) -> None:
+    from mmengine.dist import barrier, get_dist_info, init_dist
+
+    import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
+    from mm_cl_addon.reassembly.features import read_features, read_meta
+    from mm_cl_addon.reassembly.sim_tables import node_similarity, save_index, save_pair
+
     if args.launcher != 'none':
         init_dist(args.launcher)
     rank, world = get_dist_info()
@@ -82,6 +89,13 @@ def main() -> None:
         save_index(args.out_dir, args.sim_func, metas, pairs)
 
 
-if __name__ == '__main__':
-    run_tool(main)
+def main() -> None:
+    args = parse_args()
+    from mm_cl_addon.compat import exit_after_distributed_run
+    from mm_cl_addon.engine.tool_main import run_tool
+    run_tool(lambda: compute_sim(args))
     exit_after_distributed_run()  # a finished CPU distributed job must not abort in teardown
+
+
+if __name__ == '__main__':
+    main()

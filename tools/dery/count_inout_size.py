@@ -5,19 +5,15 @@ Shapes are per sample, at the resolution of the data config's first sample; FLOP
 sample (see mm_cl_addon.reassembly.costs.block_costs for how they are counted).
 """
 import argparse
+import sys
+from pathlib import Path
 
-from mmengine.config import Config
-
-import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
-from mm_cl_addon.engine.tool_main import run_tool
-from mm_cl_addon.reassembly.costs import block_costs, node_shapes_table
-from mm_cl_addon.reassembly.features import extract_features
-from mm_cl_addon.reassembly.zoo import DatasetSamples, build_zoo_model, load_zoo
-from mm_cl_addon.utils import atomic_write_json
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tools/: tool_args, stdlib only
+from tool_args import OneLineParser  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Count block shapes, params and FLOPs')
+    parser = OneLineParser(description='Count block shapes, params and FLOPs')
     parser.add_argument('zoo', help='zoo manifest (JSON/YAML), as for get_rep.py')
     parser.add_argument('data_config', help='config whose <split>_dataloader.dataset and '
                                             'data_preprocessor give the input')
@@ -27,8 +23,15 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def main() -> None:
-    args = parse_args()
+def count_inout_size(args: argparse.Namespace) -> None:
+    from mmengine.config import Config
+
+    import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
+    from mm_cl_addon.reassembly.costs import block_costs, node_shapes_table
+    from mm_cl_addon.reassembly.features import extract_features
+    from mm_cl_addon.reassembly.zoo import DatasetSamples, build_zoo_model, load_zoo
+    from mm_cl_addon.utils import atomic_write_json
+
     sample = DatasetSamples(Config.fromfile(args.data_config), args.split, 1)
     report = {}
     for entry in load_zoo(args.zoo):
@@ -46,5 +49,11 @@ def main() -> None:
     atomic_write_json(args.out, report)
 
 
+def main() -> None:
+    args = parse_args()
+    from mm_cl_addon.engine.tool_main import run_tool
+    run_tool(lambda: count_inout_size(args))
+
+
 if __name__ == '__main__':
-    run_tool(main)
+    main()

@@ -4,21 +4,19 @@ DeRy's get_rep: python tools/dery/get_rep.py ZOO DATA_CONFIG --out-dir DIR [--nu
 Launched with tools/dist_launch.sh, the ranks share the samples and rank 0 writes.
 """
 import argparse
-import os
+import sys
 from pathlib import Path
 
-from mmengine.config import Config
-from mmengine.dist import init_dist
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tools/: tool_args, stdlib only
+from tool_args import OneLineParser, add_launcher_arguments, parse_launched  # noqa: E402
 
-import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
-from mm_cl_addon.compat import exit_after_distributed_run
-from mm_cl_addon.engine.tool_main import run_tool
-from mm_cl_addon.reassembly.features import METHODS, extract_features, save_features
-from mm_cl_addon.reassembly.zoo import DatasetSamples, build_zoo_model, load_zoo
+# mm_cl_addon.reassembly.features.METHODS, here so that the command line is checked before the
+# package loads (tests/tools/test_fast_feedback.py checks that they agree)
+METHODS = ('auto', 'fx', 'hooks')
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Extract pooled block features of a model zoo')
+    parser = OneLineParser(description='Extract pooled block features of a model zoo')
     parser.add_argument('zoo', help='zoo manifest (JSON/YAML): models: [{name, arch, library, '
                                     'checkpoint?, blocks?, kwargs?}]')
     parser.add_argument('data_config', help='config whose <split>_dataloader.dataset and '
@@ -32,16 +30,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0,
                         help='seed for the weights of models without a checkpoint')
     parser.add_argument('--no-progress', action='store_true')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launcher_arguments(parser)
+    return parse_launched(parser)
 
 
-def main() -> None:
-    args = parse_args()
+def get_rep(args: argparse.Namespace) -> None:
+    from mmengine.config import Config
+    from mmengine.dist import init_dist
+
+    import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
+    from mm_cl_addon.reassembly.features import extract_features, save_features
+    from mm_cl_addon.reassembly.zoo import DatasetSamples, build_zoo_model, load_zoo
+
     if args.launcher != 'none':
         init_dist(args.launcher)
     zoo = load_zoo(args.zoo)
@@ -61,6 +61,13 @@ def main() -> None:
               f'{result.method} -> {path}', flush=True)
 
 
-if __name__ == '__main__':
-    run_tool(main)
+def main() -> None:
+    args = parse_args()
+    from mm_cl_addon.compat import exit_after_distributed_run
+    from mm_cl_addon.engine.tool_main import run_tool
+    run_tool(lambda: get_rep(args))
     exit_after_distributed_run()  # a finished CPU distributed job must not abort in teardown
+
+
+if __name__ == '__main__':
+    main()

@@ -7,22 +7,25 @@ mm_cl_addon.reassembly.load_similarity, runs partition_zoo and writes one JSON f
 with each block's module names and, given count_inout_size's JSON as --sizes, its input/output
 shapes, params and FLOPs; ``groups`` (members and centre per group) and the arguments used.
 """
-import argparse
-from collections.abc import Mapping
-from typing import Any
+from __future__ import annotations
 
-import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
-from mm_cl_addon.engine.tool_main import run_tool
-from mm_cl_addon.reassembly import Partition, PartitionBlock, partition_zoo
-from mm_cl_addon.reassembly.reassemble import load_sizes
-from mm_cl_addon.reassembly.sim_tables import load_index, load_similarity
-from mm_cl_addon.utils import atomic_write_json
+import argparse
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tools/: tool_args, stdlib only
+from tool_args import OneLineParser  # noqa: E402
+
+if TYPE_CHECKING:
+    from mm_cl_addon.reassembly import Partition, PartitionBlock
 
 FORMAT = 'mm_cl_addon.dery_partition/1'
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Partition a model zoo into K block groups')
+    parser = OneLineParser(description='Partition a model zoo into K block groups')
     parser.add_argument('sim_dir', help='compute_sim.py output folder (index.json and tables)')
     parser.add_argument('--out', required=True, help='partition JSON file to write')
     parser.add_argument('--K', type=int, required=True, help='number of groups (depth stages)')
@@ -38,6 +41,8 @@ def parse_args() -> argparse.Namespace:
 def read_sizes(path: str, num_nodes: Mapping[str, int]) -> dict[str, Any]:
     """count_inout_size's JSON report (:func:`load_sizes`, never a pickle, which could run
     code), checked against the similarity tables' node counts."""
+    from mm_cl_addon.reassembly.reassemble import load_sizes
+
     sizes = load_sizes(path)
     for model, length in num_nodes.items():
         if model not in sizes:
@@ -97,8 +102,12 @@ def summary(record: Mapping[str, Any]) -> str:
     return '\n'.join(lines)
 
 
-def main() -> None:
-    args = parse_args()
+def write_partition(args: argparse.Namespace) -> None:
+    import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
+    from mm_cl_addon.reassembly import partition_zoo
+    from mm_cl_addon.reassembly.sim_tables import load_index, load_similarity
+    from mm_cl_addon.utils import atomic_write_json
+
     index = load_index(args.sim_dir)
     num_nodes, sim = load_similarity(args.sim_dir)
     sizes = None if args.sizes is None else read_sizes(args.sizes, num_nodes)
@@ -110,5 +119,11 @@ def main() -> None:
     print(f'-> {args.out}', flush=True)
 
 
+def main() -> None:
+    args = parse_args()
+    from mm_cl_addon.engine.tool_main import run_tool
+    run_tool(lambda: write_partition(args))
+
+
 if __name__ == '__main__':
-    run_tool(main)
+    main()

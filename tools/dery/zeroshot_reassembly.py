@@ -9,32 +9,26 @@ integer program (mm_cl_addon.reassembly.solve_reassembly) returns the top-M chai
 as a DeRy backbone + linear head and scored as a whole, and DIR receives one training config per
 chain (rank1.py best), plus summary.json. See docs/dery_walkthrough.md.
 """
+from __future__ import annotations
+
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
-from mmpretrain.registry import DATASETS, MODELS
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tools/: tool_args, stdlib only
+from tool_args import OneLineParser  # noqa: E402
 
-import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
-from mm_cl_addon.engine.tool_main import run_tool
-from mm_cl_addon.reassembly import PROXIES, Partition, solve_reassembly
-from mm_cl_addon.reassembly.reassemble import (
-    build_network,
-    candidate_groups,
-    classifier_cfg,
-    config_text,
-    load_sizes,
-    proxy_score,
-    rerank,
-)
-from mm_cl_addon.utils import atomic_write_json, atomic_write_text
+if TYPE_CHECKING:
+    import torch
+
+# mm_cl_addon.reassembly.PROXIES' names, here so that the command line is checked before the
+# package loads (tests/tools/test_fast_feedback.py checks that they agree)
+PROXIES = ('naswot', 'synflow')
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Zero-shot DeRy reassembly search')
+    parser = OneLineParser(description='Zero-shot DeRy reassembly search')
     parser.add_argument('--partition', required=True, help='partition JSON (partition.py)')
     parser.add_argument('--sizes', required=True, help='count_inout_size.py JSON')
     parser.add_argument('--zoo', required=True, help='zoo manifest the networks are cut from')
@@ -47,7 +41,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out-dir', required=True)
     for name in ('max-params', 'min-params', 'max-flops', 'min-flops'):
         parser.add_argument(f'--{name}', type=float, help='budget on blocks + adapters')
-    parser.add_argument('--proxy', choices=sorted(PROXIES), default='naswot')
+    parser.add_argument('--proxy', choices=PROXIES, default='naswot')
     parser.add_argument('--top-m', type=int, default=5)
     parser.add_argument('--split', choices=['train', 'val', 'test'], default='train')
     parser.add_argument('--batch-size', type=int, default=64,
@@ -60,6 +54,10 @@ def parse_args() -> argparse.Namespace:
 
 def target_batch(data_config: str, split: str, size: int) -> torch.Tensor:
     """The first ``size`` samples of the split, through the config's data preprocessor."""
+    from mmengine.config import Config
+    from mmengine.dataset import pseudo_collate
+    from mmpretrain.registry import DATASETS, MODELS
+
     cfg = Config.fromfile(data_config)
     key = f'{split}_dataloader'
     if key not in cfg or 'dataset' not in cfg[key]:
@@ -71,8 +69,22 @@ def target_batch(data_config: str, split: str, size: int) -> torch.Tensor:
     return preprocessor(pseudo_collate(items), training=False)['inputs']
 
 
-def main() -> None:
-    args = parse_args()
+def reassemble(args: argparse.Namespace) -> None:
+    from mmengine.config import Config
+
+    import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
+    from mm_cl_addon.reassembly import Partition, solve_reassembly
+    from mm_cl_addon.reassembly.reassemble import (
+        build_network,
+        candidate_groups,
+        classifier_cfg,
+        config_text,
+        load_sizes,
+        proxy_score,
+        rerank,
+    )
+    from mm_cl_addon.utils import atomic_write_json, atomic_write_text
+
     partition = Partition.load(args.partition)
     sizes = load_sizes(args.sizes)
     inputs = target_batch(args.data_config, args.split, args.batch_size)
@@ -136,5 +148,11 @@ def main() -> None:
     print(f'{len(ranked)} configs -> {out}/rank1.py ... ; summary -> {out / "summary.json"}')
 
 
+def main() -> None:
+    args = parse_args()
+    from mm_cl_addon.engine.tool_main import run_tool
+    run_tool(lambda: reassemble(args))
+
+
 if __name__ == '__main__':
-    run_tool(main)
+    main()

@@ -15,19 +15,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-import torch
-from mmengine.config import Config
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tools/: tool_args, stdlib only
+from tool_args import KeyValueAction, OneLineParser  # noqa: E402
 
-import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
-from mm_cl_addon.datasets.ns_imagenet import LAYOUTS, SPLITS
-from mm_cl_addon.datasets.ns_imagenet_features import cache_features
-from mm_cl_addon.engine.config_checks import OverrideAction
-from mm_cl_addon.engine.tool_main import run_tool
+# mm_cl_addon.datasets.ns_imagenet's SPLITS and LAYOUTS, here so that the command line is checked
+# before the package loads (tests/tools/test_fast_feedback.py checks that they agree)
+SPLITS = ('train', 'val', 'test')
+LAYOUTS = ('auto', 'csv', 'folders')
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Cache ns-ImageNet noise domains and features')
+    parser = OneLineParser(description='Cache ns-ImageNet noise domains and features')
     parser.add_argument('config', help='feature config: model, data_preprocessor, '
                                        'feature_pipeline')
     parser.add_argument('--mini-imagenet', required=True,
@@ -43,10 +43,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--splits', nargs='+', choices=SPLITS, default=list(SPLITS))
     parser.add_argument('--layout', choices=LAYOUTS, default='auto')
     parser.add_argument('--batch-size', type=int, default=64)
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--device', help='default: cuda when available, else cpu')
     parser.add_argument('--num-workers', type=int, default=2)
     parser.add_argument('--no-progress', action='store_true')
-    parser.add_argument('--cfg-options', nargs='+', action=OverrideAction,
+    parser.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
                         help='override settings of the feature config, key=value')
     args = parser.parse_args(argv)
     if not 0 <= args.seed < 2**32:
@@ -58,18 +58,33 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, str]:
-    args = parse_args(argv)
+def cache(args: argparse.Namespace) -> dict[str, str]:
+    """Each split's status: 'written' or 'skipped' (its file already holds these features)."""
+    import torch
+    from mmengine.config import Config
+
+    import mm_cl_addon  # noqa: F401  (registers our classes, applies the compat fixes)
+    from mm_cl_addon.datasets.ns_imagenet_features import cache_features
+    from mm_cl_addon.engine.config_checks import parse_override_values
+
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        cfg.merge_from_dict(parse_override_values(args.cfg_options))
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     return cache_features(cfg, args.mini_imagenet, args.noise_dir, args.out_dir,
                           checkpoint=args.checkpoint, random_init=args.random_init,
                           seed=args.seed, splits=args.splits, layout=args.layout,
-                          batch_size=args.batch_size, device=args.device,
+                          batch_size=args.batch_size, device=device,
                           num_workers=args.num_workers, progress=not args.no_progress)
 
 
+def main(argv: Sequence[str] | None = None) -> dict[str, str]:
+    """Parse ``argv`` (default: the command line) and cache; errors propagate."""
+    return cache(parse_args(argv))
+
+
 if __name__ == '__main__':
-    run_tool(main)
+    arguments = parse_args()
+    from mm_cl_addon.engine.tool_main import run_tool
+    run_tool(lambda: cache(arguments))
     sys.exit(0)

@@ -16,24 +16,15 @@ from __future__ import annotations
 import argparse
 import inspect
 import multiprocessing
+import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from mmengine.config import Config
-from mmpretrain.registry import HOOKS
-
-from mm_cl_addon.continual.online_report import (
-    RESULTS_FILE,
-    format_results_markdown,
-    read_final_scores,
-)
-from mm_cl_addon.engine import apply_dataloader_defaults, apply_overrides, build_runner
-from mm_cl_addon.engine.config_checks import OverrideAction
-from mm_cl_addon.engine.tool_main import run_tool
-from mm_cl_addon.utils import atomic_write_text
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tools/: tool_args, stdlib only
+from tool_args import KeyValueAction, OneLineParser  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO / 'configs' / 'memory_head' / '2d'
@@ -74,6 +65,11 @@ def plan_runs(methods: Sequence[str], datasets: Sequence[str], seeds: Sequence[i
 
 def train_run(run: Run, options: dict) -> None:
     """What tools/train.py does, in this process, with a unique experiment name."""
+    from mmengine.config import Config
+    from mmpretrain.registry import HOOKS
+
+    from mm_cl_addon.engine import apply_dataloader_defaults, apply_overrides, build_runner
+
     cfg = Config.fromfile(str(run.config))
     cfg.work_dir = str(run.work_dir)
     cfg.launcher = 'none'
@@ -104,11 +100,13 @@ def _train_all(todo: list[Run], jobs: int, options: dict) -> Iterator[Run]:
 
 
 def _has_results(run: Run) -> bool:
+    from mm_cl_addon.continual.online_report import RESULTS_FILE
+
     return (run.work_dir / RESULTS_FILE).is_file()
 
 
-def main(argv: Sequence[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = OneLineParser(description=__doc__.splitlines()[0])
     parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
     parser.add_argument('--datasets', nargs='+', default=list(DATASETS), choices=DATASETS)
     parser.add_argument('--seeds', nargs='+', type=int, default=list(SEEDS))
@@ -119,16 +117,26 @@ def main(argv: Sequence[str] | None = None) -> str:
     mode.add_argument('--read-only', action='store_true', help='never train; read work dirs')
     mode.add_argument('--force', action='store_true', help='retrain runs that have results')
     parser.add_argument('--out', type=Path, help='also write the Markdown table here')
-    parser.add_argument('--cfg-options', nargs='+', action=OverrideAction, default={},
+    parser.add_argument('--cfg-options', nargs='+', action=KeyValueAction, default={},
                         help='overrides for every run, e.g. a shorter train_cfg')
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be >= 1, got {args.jobs}')
+    return args
+
+
+def results_table(args: argparse.Namespace) -> str:
+    """Train the runs that lack results (unless --read-only), then the Markdown table."""
+    from mm_cl_addon.continual.online_report import format_results_markdown, read_final_scores
+    from mm_cl_addon.engine.config_checks import parse_override_values
+    from mm_cl_addon.utils import atomic_write_text
+
     runs = plan_runs(args.methods, args.datasets, args.seeds, args.work_root, args.config_dir)
     todo = [] if args.read_only else [run for run in runs if args.force or not _has_results(run)]
     if todo:
         print(f'training {len(todo)} of {len(runs)} runs with {args.jobs} job(s)', flush=True)
-        for done, run in enumerate(_train_all(todo, args.jobs, dict(args.cfg_options)), start=1):
+        options = parse_override_values(args.cfg_options)
+        for done, run in enumerate(_train_all(todo, args.jobs, options), start=1):
             final = read_final_scores(run.work_dir)
             print(f'[{done}/{len(todo)}] {run.method} {run.dataset}-cdi seed {run.seed}: test '
                   f"ACC {100 * final['avg_accuracy']:.2f}, forgetting "
@@ -144,5 +152,12 @@ def main(argv: Sequence[str] | None = None) -> str:
     return table
 
 
+def main(argv: Sequence[str] | None = None) -> str:
+    """Parse ``argv`` (default: the command line) and make the table; errors propagate."""
+    return results_table(parse_args(argv))
+
+
 if __name__ == '__main__':
-    run_tool(main)
+    arguments = parse_args()
+    from mm_cl_addon.engine.tool_main import run_tool
+    run_tool(lambda: results_table(arguments))

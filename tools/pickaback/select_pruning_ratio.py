@@ -9,20 +9,15 @@ choice then names it under "checkpoint", ready for load_from or find_backbone.py
 """
 import argparse
 import json
+import sys
 from pathlib import Path
 
-from mm_cl_addon.continual.pruning_ratio import (
-    goal_accuracy,
-    read_ratio_record,
-    select_pruning_ratio,
-    snapshot_name,
-)
-from mm_cl_addon.engine.tool_main import run_tool
-from mm_cl_addon.utils import atomic_write_json
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tools/: tool_args, stdlib only
+from tool_args import OneLineParser  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(description=__doc__.splitlines()[0])
     parser.add_argument('record', help='per-ratio record JSON: {"task", "records"}')
     goal = parser.add_mutually_exclusive_group(required=True)
     goal.add_argument('--goal', type=float, help='goal accuracy in percent')
@@ -36,8 +31,15 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def main() -> None:
-    args = parse_args()
+def select(args: argparse.Namespace) -> None:
+    from mm_cl_addon.continual.pruning_ratio import (
+        goal_accuracy,
+        read_ratio_record,
+        select_pruning_ratio,
+        snapshot_name,
+    )
+    from mm_cl_addon.utils import atomic_write_json
+
     goal = (goal_accuracy(args.goal) if args.goal is not None
             else goal_accuracy(args.baseline, args.baseline_key))
     choice = select_pruning_ratio(read_ratio_record(args.record), goal, args.allowed_acc_loss)
@@ -49,5 +51,11 @@ def main() -> None:
     print(json.dumps(choice))
 
 
+def main() -> None:
+    args = parse_args()
+    from mm_cl_addon.engine.tool_main import run_tool
+    run_tool(lambda: select(args))
+
+
 if __name__ == '__main__':
-    run_tool(main)
+    main()

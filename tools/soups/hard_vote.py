@@ -7,14 +7,17 @@ command line. With --attributes (a JSON object: class -> list of attribute value
 mask, gender, age), each attribute is voted on its own and the class is recomposed.
 """
 import argparse
+import sys
+from pathlib import Path
 
-from mm_cl_addon.engine.tool_main import run_tool
-from mm_cl_addon.soups import hard_vote, read_predictions, vote_attributes, write_votes
-from mm_cl_addon.utils.files import InputFileError, read_json
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tools/: tool_args, stdlib only
+from tool_args import OneLineParser  # noqa: E402
 
 
 def read_attribute_table(path: str) -> dict[int, list]:
     """The --attributes JSON object, class index -> that class's attribute values."""
+    from mm_cl_addon.utils.files import InputFileError, read_json
+
     table = read_json(path, '--attributes table', expected=dict)
     try:
         return {int(label): list(values) for label, values in table.items()}
@@ -23,12 +26,9 @@ def read_attribute_table(path: str) -> dict[int, list]:
                              '-> attribute list') from err
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('predictions', nargs='+', help='prediction CSVs (id,pred_label,...)')
-    parser.add_argument('--out', required=True)
-    parser.add_argument('--attributes', help='JSON table of class -> attribute values')
-    args = parser.parse_args()
+def vote(args: argparse.Namespace) -> None:
+    from mm_cl_addon.soups import hard_vote, read_predictions, vote_attributes, write_votes
+
     predictions = [read_predictions(path) for path in args.predictions]
     if args.attributes:
         results = vote_attributes(predictions, args.predictions,
@@ -39,5 +39,15 @@ def main() -> None:
     print(f'{len(results)} votes of {len(args.predictions)} models -> {args.out}')
 
 
+def main() -> None:
+    parser = OneLineParser(description=__doc__.splitlines()[0])
+    parser.add_argument('predictions', nargs='+', help='prediction CSVs (id,pred_label,...)')
+    parser.add_argument('--out', required=True)
+    parser.add_argument('--attributes', help='JSON table of class -> attribute values')
+    args = parser.parse_args()
+    from mm_cl_addon.engine.tool_main import run_tool
+    run_tool(lambda: vote(args))
+
+
 if __name__ == '__main__':
-    run_tool(main)
+    main()

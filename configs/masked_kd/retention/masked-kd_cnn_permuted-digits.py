@@ -1,0 +1,7 @@
+# Masked KD: half of the pooled feature's channels (different per sample) are replaced by a
+# learnable scalar token, and the masked plus the detached inverse-masked logits are distilled
+# towards the frozen reference (inv_mode v1).
+_base_ = ['./kd_cnn_permuted-digits.py']
+
+model = dict(head=dict(type='MaskedClsHead', mask_ratio=0.5, mask_mode='s', inv_mode='v1',
+                       mask_loss='kd', temperature=2.0))
