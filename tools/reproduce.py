@@ -8,18 +8,20 @@ rounding.
 
 * ``demo``: ``make demo``'s rows (``tools/continual/demo_runs.txt``, two runs at a time)
   against the README.
-* ``soups``: ``tools/soups/run_flow.sh`` against ``docs/soups.md``.
+* ``soups``: ``tools/soups/run_flow.sh`` against ``docs/soups.md``; ``soups-few-shot``: the
+  same flow with ingredients fine-tuned on 100 training images.
 * ``dery``: ``tools/dery/run_digits_pipeline.sh`` (default settings) against
   ``docs/dery_walkthrough.md``.
 * ``retention``: every config of ``configs/masked_kd/retention/`` over seeds 0, 1, 2 against
-  ``docs/masked_kd.md``.
+  ``docs/masked_kd.md``; ``retention-rotated``: the same with task 2 rotated, not permuted.
 
-usage: python tools/reproduce.py {demo,soups,dery,retention} [--write] [--tolerance 0.5]
+usage: python tools/reproduce.py TABLE [--write] [--tolerance 0.5]
            [--work-root DIR]
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -37,9 +39,11 @@ RETENTION_VARIANTS = ('ce', 'kd', 'kd-ema', 'kd-anneal', 'kd-swa', 'kd-clsonly',
 SEEDS = (0, 1, 2)
 
 
-def run(command: list[str]) -> str:
-    """Run a command from the repository root; its stdout, or an error with its stderr tail."""
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+def run(command: list[str], **env: str) -> str:
+    """Run a command from the repository root, with ``env`` added to the environment; its
+    stdout, or an error with its stderr tail."""
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
+                          env=dict(os.environ, **env))
     if done.returncode != 0:
         raise RuntimeError(f'{" ".join(command[:3])} failed: {done.stderr.strip()[-500:]}')
     return done.stdout
@@ -66,16 +70,17 @@ def demo_table(work: Path) -> str:
     return '```\n' + format_runs({name: read_run_summary(work / name) for name in rows}) + '\n```'
 
 
-def retention_table(work: Path) -> str:
-    """Each masked-KD variant fine-tuned from upright to permuted digits: what it keeps of
-    task 1 and what it learns of task 2, on the test split, mean +- std over the seeds."""
+def retention_table(work: Path, shift: tuple[str, ...] = ()) -> str:
+    """Each masked-KD variant fine-tuned from upright digits to shifted ones (the configs'
+    pixel permutation, or ``shift``'s overrides): what it keeps of task 1 and what it learns
+    of task 2, on the test split, mean +- std over the seeds."""
     from statistics import mean, stdev
 
     from mm_cl_addon.continual.report import read_run_summary
 
     runs = {work / f'{variant}_seed{seed}': [
         str(RETENTION / f'{variant}_cnn_permuted-digits.py'), '--cfg-options',
-        f'randomness.seed={seed}', 'val_dataloader.dataset.dataset.split=test']
+        f'randomness.seed={seed}', 'val_dataloader.dataset.dataset.split=test', *shift]
         for variant in RETENTION_VARIANTS for seed in SEEDS}
     train_all(runs)
 
@@ -94,13 +99,23 @@ def retention_table(work: Path) -> str:
                            'task 2 (new)', 'forgetting of task 1'), rows)
 
 
+def rotated_retention_table(work: Path) -> str:
+    """As :func:`retention_table`, task 2 a rotation of the digits (domain seed 2: 94 degrees,
+    a quarter turn rather than the half turn of seed 1, which would swap 6 and 9)."""
+    return retention_table(work, tuple(
+        f'{loader}.dataset.dataset.domains.{key}={value}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+        for key, value in (('kind', 'rotation'), ('seed', 2))))
+
+
 def markdown_table(header: tuple[str, ...], rows: list[tuple]) -> str:
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     return '\n'.join(lines + ['| ' + ' | '.join(map(str, row)) + ' |' for row in rows])
 
 
-def soups_table(work: Path) -> str:
-    """The soups flow's held-out (val) and test accuracies, from the files it wrote."""
+def soups_table(work: Path, config: str = 'configs/soups/finetune_cnn_digits.py') -> str:
+    """The soups flow's held-out (val) and test accuracies, from the files it wrote, with
+    ``config`` for the ingredients."""
     from mmengine.config import Config
     from mmpretrain.registry import DATASETS
 
@@ -108,7 +123,7 @@ def soups_table(work: Path) -> str:
     from mm_cl_addon.soups.individual import read_records
     from mm_cl_addon.soups.predictions import labels_by_id, prediction_accuracy
 
-    run(['bash', 'tools/soups/run_flow.sh', str(work)])
+    run(['bash', 'tools/soups/run_flow.sh', str(work)], CFG=config)
 
     def read(path: str):
         return json.loads((work / path).read_text())
@@ -119,7 +134,7 @@ def soups_table(work: Path) -> str:
     records = read_records(work / 'individual.jsonl')
     best = max(records, key=lambda record: record['score'])
     greedy = read('greedy/greedy_soup.json')
-    cfg = Config.fromfile(REPO / 'configs/soups/finetune_cnn_digits.py')
+    cfg = Config.fromfile(REPO / config)
     labels = labels_by_id(DATASETS.build(cfg.test_dataloader.dataset))
     vote = prediction_accuracy(read_predictions(work / 'predictions/vote.csv'), labels)
     wise = {row['alpha']: row for row in read('wise_ft/wise_ft.json')}
@@ -154,11 +169,17 @@ def dery_table(work: Path) -> str:
     return markdown_table(('network', 'val top-1'), rows)
 
 
+def few_shot_soups_table(work: Path) -> str:
+    return soups_table(work, 'configs/soups/finetune_cnn_digits_few-shot.py')
+
+
 TABLES: dict[str, tuple[Path, Callable[[Path], str]]] = {
     'demo': (REPO / 'README.md', demo_table),
     'soups': (REPO / 'docs' / 'soups.md', soups_table),
+    'soups-few-shot': (REPO / 'docs' / 'soups.md', few_shot_soups_table),
     'dery': (REPO / 'docs' / 'dery_walkthrough.md', dery_table),
     'retention': (REPO / 'docs' / 'masked_kd.md', retention_table),
+    'retention-rotated': (REPO / 'docs' / 'masked_kd.md', rotated_retention_table),
 }
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole model-soups flow on the embedded digits data: tools/soups/run_flow.sh [OUT_DIR]
+# The whole model-soups flow on the embedded digits data: [CFG=...] tools/soups/run_flow.sh [OUT_DIR]
 # pre-train -> 8 ingredients -> individual scores -> uniform and greedy soups -> WiSE-FT ->
 # test accuracy -> predictions of the three best ingredients -> hard vote. Finished steps are
 # skipped on a rerun (each tool writes its outputs atomically).
@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/../python_env.sh"
 D=${1:-work_dirs/soups}
 mkdir -p "$D/predictions"
-CFG=configs/soups/finetune_cnn_digits.py
+CFG=${CFG:-configs/soups/finetune_cnn_digits.py}  # the ingredients' config
 run() { echo "+ $*" >&2; "$PYTHON" "$@"; }
 
 [[ -f $D/pretrain/epoch_8.pth ]] || run_logged "$D.pretrain.log" "$PYTHON" tools/train.py \
