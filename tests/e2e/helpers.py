@@ -1,14 +1,24 @@
-"""Running the repository's tools in subprocesses, as a user would."""
+"""Running the repository's tools as a user would: in subprocesses, or imported for their main."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 REPO = Path(__file__).resolve().parents[2]
 CONTINUAL_CONFIGS = REPO / 'configs' / 'continual'
+
+
+def load_tool(path: Path) -> ModuleType:
+    """A script of tools/ imported as a module (its name: the file's stem), to call its main."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_config(path: Path, base: Path, body: str) -> Path:

@@ -1,8 +1,6 @@
 """tools/memory_head/cache_features.py: noise domains, features per split, resuming, weights."""
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 import torch
@@ -13,7 +11,7 @@ from mm_cl_addon.datasets.ns_imagenet import DOMAINS, SPLITS, load_features
 from mm_cl_addon.datasets.ns_imagenet_features import build_extractor, load_extractor_weights
 
 from ..datasets.ns_imagenet_fixtures import PER_CLASS, WNIDS, write_mini_imagenet
-from ..e2e.helpers import REPO
+from ..e2e.helpers import REPO, load_tool
 
 TOOL = REPO / 'tools' / 'memory_head' / 'cache_features.py'
 FEATURE_CONFIG = REPO / 'configs' / 'memory_head' / 'ns_imagenet' / 'features_resnet18.py'
@@ -35,10 +33,7 @@ def small_feature_config(tmp_path):
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('cache_features', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(TOOL)
 
 
 def cache_args(tmp_path, *extra):

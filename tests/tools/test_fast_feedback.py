@@ -27,7 +27,7 @@ TOOLS = [
     'memory_head/results_table.py', 'pickaback/find_backbone.py',
     'pickaback/select_pruning_ratio.py', 'pickaback/transfer_kv.py', 'soups/eval_individual.py',
     'soups/hard_vote.py', 'soups/predict.py', 'soups/score_predictions.py', 'soups/soup.py',
-    'soups/tune.py', 'soups/wise_ft.py', 'reproduce.py',
+    'soups/tune.py', 'soups/wise_ft.py', 'reproduce.py', 'select_hparams.py',
 ]
 # The package's names that a tool spells out, to list them as choices before the package loads.
 CHOICES = {

@@ -1,7 +1,6 @@
 """tools/data/gen_2d_datasets.py: the files it writes load back as the library's streams."""
 from __future__ import annotations
 
-import importlib.util
 import sys
 
 import numpy as np
@@ -10,7 +9,7 @@ import pytest
 from mm_cl_addon.datasets import Points2DDataset
 from mm_cl_addon.datasets.points2d import ORDERS, SPLITS, load_stream, make_stream
 
-from ..e2e.helpers import REPO, run_tool
+from ..e2e.helpers import REPO, load_tool, run_tool
 
 TOOL = REPO / 'tools' / 'data' / 'gen_2d_datasets.py'
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
@@ -18,10 +17,7 @@ PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('gen_2d_datasets', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(TOOL)
 
 
 def test_command_line_writes_one_stream_with_its_seed(tmp_path):

@@ -14,12 +14,8 @@ retrained, unless ``--force``. Table runs skip checkpoints and decision-region P
 from __future__ import annotations
 
 import argparse
-import inspect
-import multiprocessing
 import sys
-import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,40 +59,15 @@ def plan_runs(methods: Sequence[str], datasets: Sequence[str], seeds: Sequence[i
     return runs
 
 
-def train_run(run: Run, options: dict) -> None:
-    """What tools/train.py does, in this process, with a unique experiment name."""
-    from mmengine.config import Config
-    from mmpretrain.registry import HOOKS
+def _train_runs(todo: list[Run], jobs: int, options: dict) -> Iterator[Run]:
+    """Train the runs (:func:`mm_cl_addon.engine.run_batch.train_runs`), yielding each when
+    done, in order."""
+    from mm_cl_addon.engine.run_batch import TrainRun, train_runs
 
-    from mm_cl_addon.engine import apply_dataloader_defaults, apply_overrides, build_runner
-
-    cfg = Config.fromfile(str(run.config))
-    cfg.work_dir = str(run.work_dir)
-    cfg.launcher = 'none'
-    cfg.log_level = 'WARNING'
-    cfg.experiment_name = f'{run.method}_{run.dataset}_{run.seed}_{uuid.uuid4().hex[:8]}'
-    cfg.visualizer = dict(cfg.visualizer, name=cfg.experiment_name)
-    cfg.default_hooks.checkpoint = None
-    for hook in cfg.custom_hooks:
-        if hook['type'] == 'OnlineStreamEvalHook':
-            hook['decision_regions'] = False
-        elif 'seed' in inspect.signature(HOOKS.get(hook['type'])).parameters:
-            hook['seed'] = run.seed  # buffers and GDumb's re-initialisation vary with the run
-    apply_dataloader_defaults(cfg)
-    apply_overrides(cfg, {'randomness.seed': run.seed, **options})
-    build_runner(cfg).train()
-
-
-def _train_all(todo: list[Run], jobs: int, options: dict) -> Iterator[Run]:
-    """Train the runs, yielding each when done (in order); ``jobs > 1`` uses worker processes."""
-    if jobs == 1:
-        for run in todo:
-            train_run(run, options)
-            yield run
-        return
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context('spawn')) as pool:
-        for run, _ in zip(todo, pool.map(train_run, todo, [options] * len(todo))):
-            yield run
+    items = tuple(options.items())
+    batch = [TrainRun(run.config, run.work_dir, run.seed, items) for run in todo]
+    for run, _ in zip(todo, train_runs(batch, jobs)):
+        yield run
 
 
 def _has_results(run: Run) -> bool:
@@ -136,7 +107,7 @@ def results_table(args: argparse.Namespace) -> str:
     if todo:
         print(f'training {len(todo)} of {len(runs)} runs with {args.jobs} job(s)', flush=True)
         options = parse_override_values(args.cfg_options)
-        for done, run in enumerate(_train_all(todo, args.jobs, options), start=1):
+        for done, run in enumerate(_train_runs(todo, args.jobs, options or {}), start=1):
             final = read_final_scores(run.work_dir)
             print(f'[{done}/{len(todo)}] {run.method} {run.dataset}-cdi seed {run.seed}: test '
                   f"ACC {100 * final['avg_accuracy']:.2f}, forgetting "

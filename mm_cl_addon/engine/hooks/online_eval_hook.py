@@ -54,6 +54,8 @@ class _Stream:
                                  collate_fn=default_collate)
         self.ccm = empty_ccm(split.num_tasks)
         self.initial: list[float] | None = None
+        # the model at the last boundary on every distribution, also past the matrix's rows
+        self.current: list[float] | None = None
 
 
 @HOOKS.register_module()
@@ -67,8 +69,12 @@ class OnlineStreamEvalHook(TaskHookMixin, Hook):
     half by the data, stops filling half-way, as in the reference). After each boundary it
     writes ``<work_dir>/<out_file>`` (atomically, rank 0): per split the matrix (``null`` =
     not filled), the untrained row, the scores at every boundary, the ``final`` scores (at
-    the last filled row) and, once the matrix is full, the core scores of
-    :func:`mm_cl_addon.continual.metrics.summarize` on ``[untrained row; CCM]``.
+    the last filled row), once the matrix is full the core scores of
+    :func:`mm_cl_addon.continual.metrics.summarize` on ``[untrained row; CCM]``, and the
+    accuracy of the model as it stands at the last boundary on every distribution
+    (``current``) with its mean (``current_accuracy``). ``current`` is the row just filled
+    while the matrix fills, and an evaluation of its own after that: on the validation stream
+    it says how much of the first half the final model keeps.
 
     Evaluation is task-free on purpose: the online protocol gives the model no task labels,
     so no ``before_val_task`` hook runs (no method may switch masks or heads per
@@ -184,12 +190,15 @@ class OnlineStreamEvalHook(TaskHookMixin, Hook):
         return correct / np.maximum(total, 1)
 
     def after_task(self, runner, task_id: int) -> None:
-        """Fill row ``task_id`` of every split that has that many distributions; report."""
+        """Evaluate every split; fill row ``task_id`` of those that have that many
+        distributions (the same evaluation); report."""
         if not is_main_process():
             return
         for stream in self.streams.values():
+            accuracy = self._evaluate(runner, stream)
+            stream.current = accuracy.tolist()
             if task_id < stream.split.num_tasks:
-                stream.ccm[task_id] = self._evaluate(runner, stream)
+                stream.ccm[task_id] = accuracy
         summary = self.summary(task_id)
         atomic_write_json(Path(runner.work_dir) / self.out_file,
                           dict(summary, run=run_record(runner)))
@@ -215,9 +224,13 @@ class OnlineStreamEvalHook(TaskHookMixin, Hook):
             if full and stream.initial is not None:
                 core = summarize(np.vstack([stream.initial, stream.ccm]))
                 del core['accuracy_matrix']
+            current = stream.current
             splits[name] = dict(num_distributions=stream.split.num_tasks,
                                 ccm=ccm_to_json(stream.ccm), untrained=stream.initial,
-                                history=ccm_history(stream.ccm), final=final, core=core)
+                                history=ccm_history(stream.ccm), final=final, core=core,
+                                current=current,
+                                current_accuracy=None if current is None
+                                else float(np.mean(current)))
         return dict(protocol='online continual confusion matrix (Continual Neural Computation, '
                              'supplementary App. C)',
                     last_distribution=task_id, splits=splits)
@@ -266,9 +279,11 @@ class OnlineStreamEvalHook(TaskHookMixin, Hook):
 
     # ------------------------------------------------------------ checkpoints
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        """The rows so far (plain lists), so a resumed run reports the whole matrix."""
+        """The rows so far and the last ``current`` (plain lists), so a resumed run reports the
+        whole matrix."""
         checkpoint[CHECKPOINT_KEY] = {
-            name: dict(ccm=ccm_to_json(stream.ccm), untrained=stream.initial)
+            name: dict(ccm=ccm_to_json(stream.ccm), untrained=stream.initial,
+                       current=stream.current)
             for name, stream in self.streams.items()}
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -280,3 +295,4 @@ class OnlineStreamEvalHook(TaskHookMixin, Hook):
             if name in state:
                 stream.ccm = ccm_from_json(state[name]['ccm'])
                 stream.initial = state[name]['untrained']
+                stream.current = state[name].get('current')  # absent before it was kept

@@ -23,18 +23,20 @@ class MemoryHead(ClsHead):
     Args:
         num_classes: number of classes (the layer's outputs).
         in_channels: width of the last feature (the layer's inputs).
-        num_memories, delta, shared_keys, psi, key_dim, similarity, gamma, memory_update,
-            key_update, key_lr, layer_norm, scramble, tau_alpha, tau_mu, tau_eta, bias:
+        num_memories, delta, shared_keys, psi, key_dim, similarity, key_init, gamma,
+            memory_update, key_update, key_lr, layer_norm, scramble, tau_alpha, tau_mu,
+            tau_eta, bias:
             as for :class:`~mm_cl_addon.models.layers.MemoryLinear`.
         loss, topk, cal_acc, init_cfg: as for ``ClsHead``.
     """
 
     def __init__(self, num_classes: int, in_channels: int, num_memories: int, delta: int = 1,
                  *, shared_keys: bool = False, psi: str = 'identity', key_dim: int | None = None,
-                 similarity: str = 'cosine', gamma: float = 1.0, memory_update: str = 'vanilla',
-                 key_update: str = 'grad_not_WTA', key_lr: float = 0.01,
-                 layer_norm: bool = False, scramble: bool = False, tau_alpha: float = 0.01,
-                 tau_mu: int = 500, tau_eta: float = 0.5, bias: bool = True,
+                 similarity: str = 'cosine', key_init: str = 'normal', gamma: float = 1.0,
+                 memory_update: str = 'vanilla', key_update: str = 'grad_not_WTA',
+                 key_lr: float = 0.01, layer_norm: bool = False, scramble: bool = False,
+                 tau_alpha: float = 0.01, tau_mu: int = 500, tau_eta: float = 0.5,
+                 bias: bool = True,
                  loss: dict | nn.Module | None = None, topk: int | tuple[int, ...] = (1,),
                  cal_acc: bool = False, init_cfg: dict | list[dict] | None = None) -> None:
         if loss is None:
@@ -43,9 +45,10 @@ class MemoryHead(ClsHead):
         self.num_classes, self.in_channels = num_classes, in_channels
         self.fc = MemoryLinear(
             in_channels, num_classes, num_memories, delta, shared_keys=shared_keys, psi=psi,
-            key_dim=key_dim, similarity=similarity, gamma=gamma, memory_update=memory_update,
-            key_update=key_update, key_lr=key_lr, layer_norm=layer_norm, scramble=scramble,
-            tau_alpha=tau_alpha, tau_mu=tau_mu, tau_eta=tau_eta, bias=bias)
+            key_dim=key_dim, similarity=similarity, key_init=key_init, gamma=gamma,
+            memory_update=memory_update, key_update=key_update, key_lr=key_lr,
+            layer_norm=layer_norm, scramble=scramble, tau_alpha=tau_alpha, tau_mu=tau_mu,
+            tau_eta=tau_eta, bias=bias)
 
     def forward(self, feats: tuple[Tensor, ...]) -> Tensor:
         """Logits of the last feature."""

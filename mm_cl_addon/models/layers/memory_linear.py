@@ -28,6 +28,7 @@ from .memory_keys import (
 PSIS = ('identity', 'sign', 'resize')
 MEMORY_UPDATES = ('vanilla', 'WTA')
 KEY_UPDATES = ('ad_hoc_WTA', 'grad_WTA', 'grad_not_WTA')
+KEY_INITS = ('normal', 'uniform')
 # _SparseRead's CSR mask is internal to one forward: the beta notice is not for our users.
 warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta state',
                         category=UserWarning)
@@ -144,6 +145,9 @@ class MemoryLinear(nn.Module):
             (a fixed random Gaussian projection to ``key_dim``).
         key_dim: key width for ``psi='resize'`` (required there, refused elsewhere).
         similarity: ``'cosine'``, ``'dot_scaled'`` or ``'euclidean'``.
+        key_init: initial keys, ``'normal'`` (``N(0, 1)``) or ``'uniform'``
+            (``U(-1/sqrt(d_k), 1/sqrt(d_k))``, the public code's): with distance-based
+            similarity the spread of the first keys decides which inputs they can win.
         gamma: softmax temperature on the kept similarities.
         memory_update: ``'vanilla'`` (every attended unit learns) or ``'WTA'``
             (only the winner's unit gets gradient).
@@ -160,10 +164,11 @@ class MemoryLinear(nn.Module):
 
     def __init__(self, in_features: int, out_features: int, num_memories: int, delta: int = 1,
                  *, shared_keys: bool = False, psi: str = 'identity', key_dim: int | None = None,
-                 similarity: str = 'cosine', gamma: float = 1.0, memory_update: str = 'vanilla',
-                 key_update: str = 'grad_not_WTA', key_lr: float = 0.01,
-                 layer_norm: bool = False, scramble: bool = False, tau_alpha: float = 0.01,
-                 tau_mu: int = 500, tau_eta: float = 0.5, bias: bool = True) -> None:
+                 similarity: str = 'cosine', key_init: str = 'normal', gamma: float = 1.0,
+                 memory_update: str = 'vanilla', key_update: str = 'grad_not_WTA',
+                 key_lr: float = 0.01, layer_norm: bool = False, scramble: bool = False,
+                 tau_alpha: float = 0.01, tau_mu: int = 500, tau_eta: float = 0.5,
+                 bias: bool = True) -> None:
         super().__init__()
         for name, value in (('in_features', in_features), ('out_features', out_features),
                             ('num_memories', num_memories)):
@@ -173,6 +178,7 @@ class MemoryLinear(nn.Module):
             raise ValueError(f'delta must be in [1, num_memories={num_memories}], got {delta}')
         _check_choice('psi', psi, PSIS)
         _check_choice('similarity', similarity, SIMILARITIES)
+        _check_choice('key_init', key_init, KEY_INITS)
         _check_choice('memory_update', memory_update, MEMORY_UPDATES)
         _check_choice('key_update', key_update, KEY_UPDATES)
         if gamma <= 0:
@@ -186,7 +192,7 @@ class MemoryLinear(nn.Module):
             raise ValueError(f'key_dim must be >= 1, got {key_dim}')
         self.in_features, self.out_features = in_features, out_features
         self.num_memories, self.delta, self.shared_keys = num_memories, delta, shared_keys
-        self.psi, self.similarity, self.gamma = psi, similarity, gamma
+        self.psi, self.similarity, self.key_init, self.gamma = psi, similarity, key_init, gamma
         self.memory_update, self.key_update, self.key_lr = memory_update, key_update, key_lr
         self.scramble = scramble
         self.tau_alpha, self.tau_mu, self.tau_eta = tau_alpha, tau_mu, tau_eta
@@ -199,7 +205,11 @@ class MemoryLinear(nn.Module):
         if psi == 'resize':  # Johnson-Lindenstrauss: roughly preserves norms and angles
             self.register_buffer(
                 'projection', torch.randn(in_features, self.key_dim) / math.sqrt(self.key_dim))
-        keys = torch.randn(sets, num_memories, self.key_dim)
+        if key_init == 'uniform':
+            spread = 1 / math.sqrt(self.key_dim)
+            keys = torch.empty(sets, num_memories, self.key_dim).uniform_(-spread, spread)
+        else:
+            keys = torch.randn(sets, num_memories, self.key_dim)
         if key_update == 'ad_hoc_WTA':
             self.register_buffer('keys', keys)
         else:

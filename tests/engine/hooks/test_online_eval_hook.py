@@ -6,6 +6,7 @@ import sys
 from types import SimpleNamespace
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
@@ -39,6 +40,8 @@ def test_tiny_2d_run_writes_every_split(tmp_path):
         assert split['final']['at_distribution'] == size - 1
         assert len(split['history']['avg_accuracy']) == size
         assert split['core']['num_tasks'] == size
+        assert len(split['current']) == size  # the final model, also on the cut val stream
+        assert split['current_accuracy'] == pytest.approx(sum(split['current']) / size)
     pictures = sorted(p.name for p in (work_dir / 'decision_regions').iterdir())
     assert pictures == [f'after_distribution_{z}.png' for z in range(8)]
 
@@ -54,17 +57,62 @@ def test_arguments_are_checked(kwargs, error, message):
         OnlineStreamEvalHook(**kwargs)
 
 
-def test_rows_travel_in_checkpoints_and_come_back_on_resume(tmp_path):
+def _runner(tmp_path, **extra) -> SimpleNamespace:
+    """What the hook reads of a runner, over MOONS-CDI (distribution z is class z % 4)."""
     save_stream(tmp_path / 'moons_cdi.npz', 'moons', 'cdi', 0, make_stream('moons', 'cdi'))
     split = dict(type='TaskSplitDataset', tasks=1, scenario='class-domain',
                  dataset=dict(type='Points2DDataset', data_root=str(tmp_path),
                               data_file='moons_cdi.npz', split='train',
                               pipeline=[dict(type='PackInputs')]))
-    runner = SimpleNamespace(cfg=Config(dict(train_dataloader=dict(dataset=split))),
-                             _resume=True, logger=MMLogger.get_instance('online_eval_test'))
+    return SimpleNamespace(cfg=Config(dict(train_dataloader=dict(dataset=split))),
+                           logger=MMLogger.get_instance('online_eval_test'), **extra)
+
+
+class ConstantModel(torch.nn.Module):
+    """Predicts ``label`` for every point: accuracy 1 on the distributions of that class."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.label = 0
+
+    def val_step(self, data_batch: dict) -> list:
+        for sample in data_batch['data_samples']:
+            sample.set_pred_label(self.label)
+        return data_batch['data_samples']
+
+
+def test_current_is_the_model_at_each_boundary_on_every_distribution(tmp_path):
+    runner = _runner(tmp_path, model=ConstantModel(), work_dir=str(tmp_path), seed=0,
+                     world_size=1)
+    hook = OnlineStreamEvalHook(splits=('train', 'val'))
+    hook.before_train(runner)
+    evaluate, calls = hook._evaluate, []
+    hook._evaluate = lambda *args: calls.append(args) or evaluate(*args)
+    labels = [1, 2, 3, 0, 1, 2, 3, 1]  # never 0 after the val matrix's last row (label 0)
+    for task_id, label in enumerate(labels):
+        runner.model.label = label
+        hook.after_task(runner, task_id)
+        assert len(calls) == 2 * (task_id + 1)  # one evaluation per split and boundary
+        splits = json.loads((tmp_path / hook.out_file).read_text())['splits']
+        train, val = splits['train'], splits['val']
+        assert train['current'] == train['ccm'][task_id]
+        assert train['current'] == [float(i % 4 == label) for i in range(8)]
+        assert val['current'] == [float(i == label) for i in range(4)]
+        assert val['current_accuracy'] == 0.25
+        if task_id >= 4:  # past the val rows: its own evaluation, not the last row
+            assert val['ccm'][3] == [1.0, 0.0, 0.0, 0.0]
+            assert val['current'] == evaluate(runner, hook.streams['val']).tolist()
+    checkpoint = {}
+    hook.before_save_checkpoint(runner, checkpoint)
+    assert checkpoint[CHECKPOINT_KEY]['val']['current'] == [0.0, 1.0, 0.0, 0.0]
+
+
+def test_rows_travel_in_checkpoints_and_come_back_on_resume(tmp_path):
+    runner = _runner(tmp_path, _resume=True)
     rows = [[0.5] * 8, [0.25] * 8] + [[None] * 8] * 6
-    state = {'train': dict(ccm=rows, untrained=[0.0] * 8),
-             'val': dict(ccm=[[1.0] * 4] + [[None] * 4] * 3, untrained=[0.0] * 4)}
+    state = {'train': dict(ccm=rows, untrained=[0.0] * 8, current=[0.25] * 8),
+             'val': dict(ccm=[[1.0] * 4] + [[None] * 4] * 3, untrained=[0.0] * 4,
+                         current=[0.5] * 4)}
     hook = OnlineStreamEvalHook(splits=('train', 'val'))
     hook.after_load_checkpoint(runner, {CHECKPOINT_KEY: state})
     hook.before_train(runner)  # restores instead of evaluating: no model is needed
@@ -72,4 +120,6 @@ def test_rows_travel_in_checkpoints_and_come_back_on_resume(tmp_path):
     checkpoint = {}
     hook.before_save_checkpoint(runner, checkpoint)
     assert checkpoint[CHECKPOINT_KEY] == state
-    assert hook.summary(1)['splits']['train']['final']['avg_accuracy'] == 0.25
+    summary = hook.summary(1)['splits']
+    assert summary['train']['final']['avg_accuracy'] == 0.25
+    assert (summary['val']['current'], summary['val']['current_accuracy']) == ([0.5] * 4, 0.5)

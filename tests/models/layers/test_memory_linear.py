@@ -235,6 +235,7 @@ def test_no_bias():
     (dict(similarity='l1'), 'similarity'),
     (dict(memory_update='soft'), 'memory_update'),
     (dict(key_update='hebb'), 'key_update'),
+    (dict(key_init='zeros'), 'key_init'),
     (dict(gamma=0.0), 'gamma'),
     (dict(key_lr=1.5), 'key_lr'),
     (dict(psi='resize'), 'key_dim'),
@@ -243,6 +244,19 @@ def test_no_bias():
 def test_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         MemoryLinear(2, 2, 3, **kwargs)
+
+
+@pytest.mark.parametrize('key_update', ['ad_hoc_WTA', 'grad_not_WTA'])
+def test_key_init_spread(key_update):
+    """'uniform' draws every key component in [-1/sqrt(d_k), 1/sqrt(d_k)] and fills that range;
+    'normal' is N(0, 1), whose draws leave it."""
+    torch.manual_seed(0)
+    bound = 1 / math.sqrt(16)
+    uniform = MemoryLinear(16, 3, 400, key_init='uniform', key_update=key_update).keys
+    assert uniform.abs().max() <= bound and uniform.abs().max() > 0.99 * bound
+    assert uniform.mean().abs() < 0.01
+    normal = MemoryLinear(16, 3, 400, key_update=key_update).keys
+    assert abs(normal.std().item() - 1) < 0.05
 
 
 def test_bad_input_shape():

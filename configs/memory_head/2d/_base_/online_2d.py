@@ -48,3 +48,15 @@ visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
 online_eval = dict(type='OnlineStreamEvalHook', decision_regions=True)
 custom_hooks = [online_eval]
 randomness = dict(seed=1234, deterministic=False)
+# Fair tuning (tools/select_hparams.py, docs/hparam_selection.md): every method picks its
+# optimizer (SGD, as the Continual Neural Computation supplement, or Adam, the public code's
+# default) and step size on the validation stream only: the accuracy of the final model on the
+# validation distributions (the first half of the stream), mean over the three training seeds.
+# Ties go to the earlier point: SGD before Adam, smaller steps first.
+selection = dict(
+    grid={'optim_wrapper.optimizer': [
+              dict(_delete_=True, type='SGD', lr=0.01, momentum=0.0, weight_decay=0.0),
+              dict(_delete_=True, type='Adam', lr=0.01, weight_decay=0.0)],
+          'optim_wrapper.optimizer.lr': [1e-4, 1e-3, 1e-2, 1e-1, 1.0]},
+    score='online_stream_metrics.json:splits.val.current_accuracy',
+    seeds=[1234, 123456, 12346578])
