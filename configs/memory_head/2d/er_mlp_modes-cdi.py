@@ -4,3 +4,8 @@ _base_ = ['./mlp_modes-cdi.py']
 
 custom_hooks = [dict(type='OnlineStreamEvalHook', decision_regions=True),
                 dict(type='ReplayHook', buffer_size=8, replay_batch_size=1)]
+# Fair tuning (tools/select_hparams.py, on the validation stream only, seeds [1234, 123456,
+# 12346578]) over SGD or Adam x step size {1e-4, 1e-3, 1e-2, 1e-1, 1} chose Adam lr 0.1:
+# final-model val accuracy 46.25 +- 4.95.
+optim_wrapper = dict(
+    optimizer=dict(_delete_=True, type='Adam', lr=0.1, weight_decay=0.0))

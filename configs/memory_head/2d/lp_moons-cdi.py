@@ -1,6 +1,8 @@
-# lp on MOONS-CDI, online (batch size 1, one pass), SGD; see _base_/lp.py. The step size
-# was chosen on the validation stream (seed 1234) from the papers' grid {1e-4, 1e-3, 1e-2, 1}:
-# val ACC 38.0.
+# lp on MOONS-CDI, online (batch size 1, one pass); see _base_/lp.py.
 _base_ = ['./_base_/moons-cdi.py', './_base_/lp.py']
 
-optim_wrapper = dict(optimizer=dict(lr=0.01))
+# Fair tuning (tools/select_hparams.py, on the validation stream only, seeds [1234, 123456,
+# 12346578]) over SGD or Adam x step size {1e-4, 1e-3, 1e-2, 1e-1, 1} chose SGD lr 0.1:
+# final-model val accuracy 41.72 +- 0.44.
+optim_wrapper = dict(
+    optimizer=dict(_delete_=True, type='SGD', lr=0.1, momentum=0.0, weight_decay=0.0))

@@ -1,6 +1,8 @@
-# mlp on MOONS-CDI, online (batch size 1, one pass), SGD; see _base_/mlp.py. The step size
-# was chosen on the validation stream (seed 1234) from the papers' grid {1e-4, 1e-3, 1e-2, 1}:
-# val ACC 36.5.
+# mlp on MOONS-CDI, online (batch size 1, one pass); see _base_/mlp.py.
 _base_ = ['./_base_/moons-cdi.py', './_base_/mlp.py']
 
-optim_wrapper = dict(optimizer=dict(lr=0.001))
+# Fair tuning (tools/select_hparams.py, on the validation stream only, seeds [1234, 123456,
+# 12346578]) over SGD or Adam x step size {1e-4, 1e-3, 1e-2, 1e-1, 1} chose SGD lr 0.0001:
+# final-model val accuracy 31.00 +- 6.18.
+optim_wrapper = dict(
+    optimizer=dict(_delete_=True, type='SGD', lr=0.0001, momentum=0.0, weight_decay=0.0))
