@@ -61,7 +61,8 @@ bench: $(STAMP) $(PEERS_STAMP)
 
 # Rerun each published table and check it against its page (tools/reproduce.py); -j2 runs two
 # at a time.
-reproduce: $(addprefix reproduce-,demo soups soups-few-shot dery dery-synflow retention retention-rotated)
+reproduce: $(addprefix reproduce-,demo soups soups-few-shot dery dery-synflow retention retention-rotated \
+    memory-head-2d)
 
 reproduce-%: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) tools/reproduce.py $*

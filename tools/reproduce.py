@@ -14,6 +14,8 @@ rounding.
   ``docs/dery_walkthrough.md``; ``dery-synflow``: the same with ``PROXY=synflow``.
 * ``retention``: every config of ``configs/masked_kd/retention/`` over seeds 0, 1, 2 against
   ``docs/masked_kd.md``; ``retention-rotated``: the same with task 2 rotated, not permuted.
+* ``memory-head-2d``: the 2D streams written afresh and ``tools/memory_head/results_table.py``
+  (every 2D config, 3 seeds, retrained) against ``docs/memory_head_results.md``.
 
 usage: python tools/reproduce.py TABLE [--write] [--tolerance 0.5]
            [--work-root DIR]
@@ -178,6 +180,16 @@ def few_shot_soups_table(work: Path) -> str:
     return soups_table(work, 'configs/soups/finetune_cnn_digits_few-shot.py')
 
 
+def memory_head_2d_table(work: Path) -> str:
+    """The 2D results table: fresh streams, every run retrained (no stale work dir is read)."""
+    data, table = work / 'data', work / 'table.md'
+    run([sys.executable, 'tools/data/gen_2d_datasets.py', '--out-dir', str(data), '--order',
+         'cdi'])
+    run([sys.executable, 'tools/memory_head/results_table.py', '--jobs', '2', '--force',
+         '--work-root', str(work / 'runs'), '--out', str(table)], POINTS2D_ROOT=str(data))
+    return table.read_text().strip()
+
+
 TABLES: dict[str, tuple[Path, Callable[[Path], str]]] = {
     'demo': (REPO / 'README.md', demo_table),
     'soups': (REPO / 'docs' / 'soups.md', soups_table),
@@ -186,6 +198,7 @@ TABLES: dict[str, tuple[Path, Callable[[Path], str]]] = {
     'dery-synflow': (REPO / 'docs' / 'dery_walkthrough.md', synflow_dery_table),
     'retention': (REPO / 'docs' / 'masked_kd.md', retention_table),
     'retention-rotated': (REPO / 'docs' / 'masked_kd.md', rotated_retention_table),
+    'memory-head-2d': (REPO / 'docs' / 'memory_head_results.md', memory_head_2d_table),
 }
 
 
