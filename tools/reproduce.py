@@ -43,11 +43,13 @@ SEEDS = (0, 1, 2)
 
 def run(command: list[str], **env: str) -> str:
     """Run a command from the repository root, with ``env`` added to the environment; its
-    stdout, or an error with its stderr tail."""
+    stdout. A failed step raises ``ChildProcessError`` (an ``OSError``, so the tool reports it in
+    one line) with the step's exit status and stderr tail."""
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
                           env=dict(os.environ, **env))
     if done.returncode != 0:
-        raise RuntimeError(f'{" ".join(command[:3])} failed: {done.stderr.strip()[-500:]}')
+        raise ChildProcessError(f'{" ".join(command[:3])} failed (exit {done.returncode}): '
+                                f'{done.stderr.strip()[-500:]}')
     return done.stdout
 
 
