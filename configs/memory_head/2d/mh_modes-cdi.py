@@ -7,15 +7,7 @@ model = dict(head=dict(
     tau_mu=50, similarity='euclidean', gamma=0.05, tau_eta=-0.2, num_memories=16))
 custom_hooks = [dict(type='OnlineStreamEvalHook', decision_regions=True),
                 dict(type='MemoryKeyUpdateHook')]
-# Fair tuning adds the head's own hyper-parameters to the optimizer grid of online_2d.py: the
-# similarity with its temperature and firing threshold (Table 1's cosine first; euclidean, whose
-# distances are those of the data, with two thresholds: fire when the nearest key is farther
-# than 0.2 or 0.4) and the number of memories (Table 1's 8 first, then 16).
-selection = dict(grid={  # merged into online_2d.py's grid
-    'model.head': [dict(similarity='cosine', gamma=2**0.5 / 25, tau_eta=0.95),
-                   dict(similarity='euclidean', gamma=0.05, tau_eta=-0.2),
-                   dict(similarity='euclidean', gamma=0.05, tau_eta=-0.4)],
-    'model.head.num_memories': [8, 16]})
+selection = dict(grid=_base_.head_grid)  # merged into online_2d.py's grid
 # Fair tuning (tools/select_hparams.py, on the validation stream only, seeds [1234, 123456,
 # 12346578]) over SGD or Adam x step size {1e-4, 1e-3, 1e-2, 1e-1, 1} x similarity {cosine (Table
 # 1), euclidean tau_eta -0.2 or -0.4} x memories {8, 16} chose Adam lr 0.1, similarity euclidean,

@@ -28,3 +28,12 @@ model = dict(
         tau_eta=0.95,
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0)),
 )
+# Fair tuning adds the head's own hyper-parameters to the optimizer grid of online_2d.py: the
+# similarity with its temperature and firing threshold (Table 1's cosine first; euclidean, whose
+# distances are those of the data, with two thresholds: fire when the nearest key is farther
+# than 0.2 or 0.4) and the number of memories (Table 1's 8 first, then 16).
+head_grid = {  # mh_<stream>-cdi.py add it to online_2d.py's selection grid
+    'model.head': [dict(similarity='cosine', gamma=2**0.5 / 25, tau_eta=0.95),
+                   dict(similarity='euclidean', gamma=0.05, tau_eta=-0.2),
+                   dict(similarity='euclidean', gamma=0.05, tau_eta=-0.4)],
+    'model.head.num_memories': [8, 16]}
