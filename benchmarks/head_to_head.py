@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from mmengine.config import Config
+
 from mm_cl_addon.continual.metrics import summarize
 from mm_cl_addon.utils import atomic_write_json, atomic_write_text
 
@@ -73,8 +75,21 @@ def run_ours(strategy: str, seed: int, out_dir: Path) -> dict:
                 loop_s=report['run']['loop_time_s'], peak_rss_mb=report['run']['peak_rss_mb'])
 
 
+def peer_optimizer_args(strategy: str) -> list[str]:
+    """Our config's optimizer (each strategy's own, tuned on the val split) for the peer side."""
+    optimizer = Config.fromfile(str(REPO / STRATEGIES[strategy][0])).optim_wrapper.optimizer
+    if optimizer['type'] not in ('SGD', 'Adam'):
+        raise ValueError(f"{STRATEGIES[strategy][0]}: the peer script knows SGD and Adam, not "
+                         f"{optimizer['type']!r}")
+    args = ['--optimizer', optimizer['type'], '--lr', str(optimizer['lr']),
+            '--weight-decay', str(optimizer.get('weight_decay', 0.0))]
+    return args + (['--momentum', str(optimizer.get('momentum', 0.0))]
+                   if optimizer['type'] == 'SGD' else [])
+
+
 def run_peer(strategy: str, seed: int) -> dict:
-    done, seconds = _timed([str(PEER_PYTHON), str(PEER_SCRIPT), strategy, '--seed', str(seed)])
+    done, seconds = _timed([str(PEER_PYTHON), str(PEER_SCRIPT), strategy, '--seed', str(seed),
+                            *peer_optimizer_args(strategy)])
     result = json.loads(done.stdout.strip().splitlines()[-1])
     return dict(accuracy_matrix=result['accuracy_matrix'], process_s=seconds,
                 loop_s=result['seconds'], peak_rss_mb=result['peak_rss_mb'])

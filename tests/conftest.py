@@ -24,6 +24,9 @@ def small_digits_config(work_dir: Path, tasks=((0, 1), (2, 3)), epochs_per_task:
     cfg.model.head.in_channels = widths[-1]
     cfg.train_cfg.epochs_per_task = epochs_per_task
     cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
+    # the loop's tests count on SGD's step size and momentum buffers, not the baseline's
+    # tuned optimizer
+    cfg.optim_wrapper.optimizer = dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)
     cfg.work_dir = str(work_dir)
     cfg.experiment_name = f'test_{uuid.uuid4().hex[:12]}'
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)

@@ -4,15 +4,18 @@ Everything but the library is mm_cl_addon's demo setting: the embedded digits' t
 splits (``DigitsDataset``, uint8 8x8, normalised with the configs' mean 78 and std 96), the same
 five tasks (``TaskSplitDataset``'s class order for ``tasks=5, seed=0``), ``SmallConvNet`` with
 global average pooling and a linear head (initialised as mmpretrain's ``LinearClsHead``: normal,
-std 0.01, zero bias), SGD (lr 0.05, momentum 0.9, weight decay 5e-4), batch 32, 4 epochs per
-task and a per-iteration cosine schedule (down to 1e-4) restarted at every task. The strategy's
-own settings mirror the mm_cl_addon config it is compared with (see ``STRATEGIES``).
+std 0.01, zero bias), the optimizer of the mm_cl_addon config (``--optimizer``, ``--lr``,
+``--momentum``, ``--weight-decay``; ``head_to_head.py`` reads them from the config, each
+strategy's tuned on the val split), batch 32, 4 epochs per task and a per-iteration cosine
+schedule (down to 1e-4) restarted, and the optimizer's state reset, at every task.
+The strategy's own settings mirror the mm_cl_addon config it is compared with (see ``STRATEGIES``).
 
 Prints one JSON line: the accuracy matrix on the test split (row 0 before any training, then
 after each task), the seconds from the first training step to the last evaluation, and the
 peak resident memory. Runs in ``.venv-peers`` (``make bench`` installs it).
 
 usage: python benchmarks/peers/avalanche_split_digits.py STRATEGY --seed 0 [--ewc-lambda L]
+           [--optimizer SGD|Adam] [--lr LR] [--momentum M] [--weight-decay WD]
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ from mm_cl_addon.models.backbones.small_convnet import SmallConvNet
 warnings.filterwarnings('ignore')  # Avalanche's deprecation and solver notices
 
 MEAN, STD = 78.0, 96.0
-EPOCHS, BATCH, LR, MOMENTUM, WEIGHT_DECAY, ETA_MIN = 4, 32, 0.05, 0.9, 5e-4, 1e-4
+EPOCHS, BATCH, ETA_MIN = 4, 32, 1e-4
 STRATEGIES = ('naive', 'er', 'agem', 'gdumb', 'mir', 'lwf', 'ewc', 'packnet')
 
 
@@ -78,7 +81,15 @@ def build_benchmark(task_incremental: bool):
                         class_ids_from_zero_in_each_exp=task_incremental)
 
 
-def build_strategy(name: str, steps_per_epoch: list[int], ewc_lambda: float):
+def make_optimizer(params, args: argparse.Namespace) -> torch.optim.Optimizer:
+    """The config's optimizer: SGD with its momentum, or Adam."""
+    if args.optimizer == 'Adam':
+        return torch.optim.Adam(params, lr=args.lr, weight_decay=args.weight_decay)
+    return torch.optim.SGD(params, lr=args.lr, momentum=args.momentum,
+                           weight_decay=args.weight_decay)
+
+
+def build_strategy(name: str, steps_per_epoch: list[int], args: argparse.Namespace):
     """The Avalanche strategy and the number of epochs it trains per task."""
     from avalanche.evaluation.metrics import accuracy_metrics
     from avalanche.models.packnet import PackNetModel
@@ -91,8 +102,7 @@ def build_strategy(name: str, steps_per_epoch: list[int], ewc_lambda: float):
     model = (PackNetModel(DigitsNet(num_classes=2, norm=False)) if name == 'packnet'
              else DigitsNet())
     epochs = {'gdumb': 30, 'packnet': EPOCHS + 2}.get(name, EPOCHS)
-    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM,
-                                weight_decay=WEIGHT_DECAY)
+    optimizer = make_optimizer(model.parameters(), args)
     steps = max(steps_per_epoch) * epochs
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps,
                                                            eta_min=ETA_MIN)
@@ -108,7 +118,7 @@ def build_strategy(name: str, steps_per_epoch: list[int], ewc_lambda: float):
         'gdumb': (supervised.GDumb, dict(mem_size=200)),
         'mir': (supervised.MIR, dict(mem_size=200, subsample=96, batch_size_mem=32)),
         'lwf': (supervised.LwF, dict(alpha=1.0, temperature=2.0)),
-        'ewc': (supervised.EWC, dict(ewc_lambda=ewc_lambda, mode='separate')),
+        'ewc': (supervised.EWC, dict(ewc_lambda=args.ewc_lambda, mode='separate')),
         'packnet': (supervised.PackNet, dict(post_prune_epochs=2, prune_proportion=0.5)),
     }
     cls, kwargs = settings[name]
@@ -130,17 +140,23 @@ def main() -> None:
     parser.add_argument('strategy', choices=STRATEGIES)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--ewc-lambda', type=float, default=100.0)
+    parser.add_argument('--optimizer', choices=('SGD', 'Adam'), default='SGD')
+    parser.add_argument('--lr', type=float, default=0.05)
+    parser.add_argument('--momentum', type=float, default=0.9)
+    parser.add_argument('--weight-decay', type=float, default=5e-4)
     args = parser.parse_args()
     torch.set_num_threads(1)  # as mm_cl_addon's tools run
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     benchmark = build_benchmark(task_incremental=args.strategy == 'packnet')
     steps = [-(-len(exp.dataset) // BATCH) for exp in benchmark.train_stream]
-    strategy = build_strategy(args.strategy, steps, args.ewc_lambda)
+    strategy = build_strategy(args.strategy, steps, args)
     start = time.perf_counter()
     matrix = [accuracy_row(strategy, benchmark.test_stream)]
     for experience in benchmark.train_stream:
-        strategy.train(experience)
+        # Avalanche keeps the optimizer's state (momentum, Adam's moments) from one experience
+        # to the next unless told; mm_cl_addon's loop builds it afresh for every task.
+        strategy.train(experience, reset_optimizer_state=True)
         matrix.append(accuracy_row(strategy, benchmark.test_stream))
     seconds = time.perf_counter() - start
     print(json.dumps(dict(strategy=args.strategy, seed=args.seed, accuracy_matrix=matrix,

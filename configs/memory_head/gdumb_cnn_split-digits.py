@@ -13,3 +13,8 @@ custom_hooks = [
                   convert_to_iter_based=True, eta_min=1e-4),
          ]),
 ]
+# Fair tuning (tools/select_hparams.py, on the val split only, seeds [0, 1, 2]) over SGD or Adam x
+# step size {1e-3, 1e-2, 5e-2, 1e-1} chose Adam 0.01: val ACC 96.67 +- 0.39
+# (docs/hparam_selection.md).
+optim_wrapper = dict(
+    optimizer=dict(_delete_=True, type='Adam', lr=0.01, weight_decay=0.0))

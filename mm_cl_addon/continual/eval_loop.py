@@ -24,7 +24,8 @@ class ContinualValLoop(ValLoop):
     so that methods can switch masks, widths and heads. The metrics returned
     (and logged) are ``task<i>/<metric>`` per task and ``mean/<metric>``;
     ``score_key`` names the metric that fills the accuracy matrix. The latest
-    per-task scores are also written to ``<work_dir>/task_scores.json``.
+    per-task scores are also written to ``<work_dir>/task_scores.json``, with their
+    mean as ``average_accuracy`` (joint training's ACC, and its selection score).
 
     Args:
         runner: the Runner.
@@ -61,6 +62,7 @@ class ContinualValLoop(ValLoop):
         if is_main_process():
             atomic_write_json(f'{runner.work_dir}/task_scores.json',
                               dict(score_key=self.score_key, task_scores=self.task_scores,
+                                   average_accuracy=sum(self.task_scores) / len(self.task_scores),
                                    task_classes=self.split.task_classes,
                                    run=run_record(runner)))
         runner.call_hook(f'after_{self.stage}_epoch', metrics=metrics)

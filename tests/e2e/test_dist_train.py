@@ -1,4 +1,5 @@
 """tools/dist_train.sh on a CPU-only machine: 2 gloo processes, CPU DDP, a loadable checkpoint."""
+import json
 from pathlib import Path
 
 import pytest
@@ -39,4 +40,5 @@ visualizer = dict(vis_backends=vis_backends)
     checkpoint = load_checkpoint(checkpoint_path)
     model = MODELS.build(Config.fromfile(str(config)).model)
     model.load_state_dict(checkpoint['state_dict'], strict=True)
-    assert (work_dir / 'task_scores.json').exists()
+    scores = json.loads((work_dir / 'task_scores.json').read_text())
+    assert scores['average_accuracy'] == pytest.approx(sum(scores['task_scores']) / 5)

@@ -15,7 +15,10 @@ MLP_MODES = REPO / 'configs' / 'memory_head' / '2d' / 'mlp_modes-cdi.py'
 
 # (case, --cfg-options) that make the loss or the weights non-finite in the first task
 DIVERGING = [
-    ('huge learning rate', ['optim_wrapper.optimizer.lr=1e12']),
+    # SGD: its step grows with the gradient (Adam's, the baseline's tuned optimizer, does not)
+    ('huge learning rate', ['optim_wrapper.optimizer.type=SGD',
+                            'optim_wrapper.optimizer.momentum=0.9',
+                            'optim_wrapper.optimizer.lr=1e12']),
     ('NaN loss weight', ['model.head.loss.loss_weight=nan']),
     ('Inf loss weight', ['model.head.loss.loss_weight=inf']),
     ('zero std in the preprocessor', ['data_preprocessor.std=[0.0]']),
