@@ -3,9 +3,6 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mm_cl_addon-installed
 DEMO_DIR ?= work_dirs/demo
-# NAME=CONFIG pairs, one a line in tools/continual/demo_runs.txt (tools/reproduce.py reads it
-# too); each method adds its row there.
-DEMO_RUNS := $(shell grep -v '^\#' tools/continual/demo_runs.txt)
 
 PEERS_VENV ?= .venv-peers
 PEERS_STAMP := $(PEERS_VENV)/.peers-installed
@@ -22,28 +19,11 @@ $(STAMP): setup.py requirements/runtime.txt requirements/optional.txt requiremen
 	$(PY) -m pip install -q --no-build-isolation -e '.[all]'
 	touch $(STAMP)
 
-# Two runs at a time: on a busy 2-core machine the demo then gets twice the share of the CPU
-# (1:26 -> 0:50 idle, 4:00 -> 2:33 with four competing processes; README).
+# Every method in its own setting, then one table (tools/demo.py; its jobs are listed there).
+# Two jobs at a time: about 2.5 minutes on 2 idle cores.
 DEMO_JOBS ?= 2
-DEMO_NAMES := $(foreach run,$(DEMO_RUNS),$(firstword $(subst =, ,$(run))))
-DEMO_DONE := $(addprefix $(DEMO_DIR)/,$(addsuffix .done,$(DEMO_NAMES)))
-
 demo: $(STAMP)
-	@mkdir -p $(DEMO_DIR)
-	@rm -f $(DEMO_DONE)
-	@$(MAKE) --no-print-directory -j$(DEMO_JOBS) $(DEMO_DONE)
-	@$(PY) tools/continual/compare.py $(foreach name,$(DEMO_NAMES),$(name)=$(DEMO_DIR)/$(name))
-	@echo "accuracy-matrix heatmap: $(DEMO_DIR)/finetune/continual_accuracy_matrix.png"
-
-# One target per demo row: $(DEMO_DIR)/NAME.done trains CONFIG into $(DEMO_DIR)/NAME.
-define demo_row
-$(DEMO_DIR)/$(1).done:
-	@echo "training $(1): $(2) (log: $(DEMO_DIR)/$(1).log)"
-	@$(PY) tools/train.py $(2) --work-dir $(DEMO_DIR)/$(1) > $(DEMO_DIR)/$(1).log 2>&1 \
-		|| { tail -n 40 $(DEMO_DIR)/$(1).log; exit 1; }
-	@touch $$@
-endef
-$(foreach run,$(DEMO_RUNS),$(eval $(call demo_row,$(firstword $(subst =, ,$(run))),$(lastword $(subst =, ,$(run))))))
+	OMP_NUM_THREADS=1 $(PY) tools/demo.py --work-dir $(DEMO_DIR) --jobs $(DEMO_JOBS)
 
 # The peers (requirements/peers.txt) get a venv of their own, with the same torch and this
 # package, so their pins never touch .venv and both sides run on the same stack.
@@ -61,8 +41,8 @@ bench: $(STAMP) $(PEERS_STAMP)
 
 # Rerun each published table and check it against its page (tools/reproduce.py); -j2 runs two
 # at a time.
-reproduce: $(addprefix reproduce-,demo soups soups-few-shot dery dery-synflow retention retention-rotated \
-    memory-head-2d)
+reproduce: $(addprefix reproduce-,demo soups soups-few-shot soups-class-transfer dery dery-synflow \
+    retention retention-rotated memory-head-2d)
 
 reproduce-%: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) tools/reproduce.py $*

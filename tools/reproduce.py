@@ -6,10 +6,11 @@ Every run is seeded and each process uses one thread (the package's default), wh
 runs bitwise reproducible on one machine; the tolerance (0.5 points) allows other CPUs'
 rounding.
 
-* ``demo``: ``make demo``'s rows (``tools/continual/demo_runs.txt``, two runs at a time)
-  against the README.
+* ``demo``: ``make demo``'s jobs (``tools/demo.py``, two at a time) and its table against the
+  README.
 * ``soups``: ``tools/soups/run_flow.sh`` against ``docs/soups.md``; ``soups-few-shot``: the
-  same flow with ingredients fine-tuned on 100 training images.
+  same flow with ingredients fine-tuned on 100 training images; ``soups-class-transfer``: that
+  flow from a model pre-trained on the digits 0-4, once per seed.
 * ``dery``: ``tools/dery/run_digits_pipeline.sh`` (default settings) against
   ``docs/dery_walkthrough.md``; ``dery-synflow``: the same with ``PROXY=synflow``.
 * ``retention``: every config of ``configs/masked_kd/retention/`` over seeds 0, 1, 2 against
@@ -31,10 +32,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from demo import run_demo  # standard library only until it runs
 from tool_args import OneLineParser  # standard library only: bad command lines fail fast
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_RUNS = REPO / 'tools' / 'continual' / 'demo_runs.txt'
 RETENTION = REPO / 'configs' / 'masked_kd' / 'retention'
 RETENTION_VARIANTS = ('ce', 'kd', 'kd-ema', 'kd-anneal', 'kd-swa', 'kd-clsonly', 'masked-kd',
                       'masked-kd-clsonly')
@@ -53,25 +54,11 @@ def run(command: list[str], **env: str) -> str:
     return done.stdout
 
 
-def demo_rows() -> dict[str, str]:
-    lines = [line.strip() for line in DEMO_RUNS.read_text().splitlines()]
-    return dict(line.split('=', 1) for line in lines if line and not line.startswith('#'))
-
-
 def train_all(runs: dict[Path, list[str]]) -> None:
-    """``tools/train.py ARGS --work-dir DIR`` for every ``DIR: ARGS``, two at a time (as
-    ``make demo``)."""
+    """``tools/train.py ARGS --work-dir DIR`` for every ``DIR: ARGS``, two at a time."""
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda item: run([sys.executable, 'tools/train.py', *item[1],
                                         '--work-dir', str(item[0])]), runs.items()))
-
-
-def demo_table(work: Path) -> str:
-    from mm_cl_addon.continual.report import format_runs, read_run_summary
-
-    rows = demo_rows()
-    train_all({work / name: [config] for name, config in rows.items()})
-    return '```\n' + format_runs({name: read_run_summary(work / name) for name in rows}) + '\n```'
 
 
 def retention_table(work: Path, shift: tuple[str, ...] = ()) -> str:
@@ -117,9 +104,9 @@ def markdown_table(header: tuple[str, ...], rows: list[tuple]) -> str:
     return '\n'.join(lines + ['| ' + ' | '.join(map(str, row)) + ' |' for row in rows])
 
 
-def soups_table(work: Path, config: str = 'configs/soups/finetune_cnn_digits.py') -> str:
-    """The soups flow's held-out (val) and test accuracies, from the files it wrote, with
-    ``config`` for the ingredients."""
+def soup_flow(work: Path, config: str, **env: str) -> dict:
+    """Run the soups flow (``tools/soups/run_flow.sh``, ``config`` for the ingredients, ``env``
+    for its settings) into ``work``; its held-out (val) and test accuracies by model."""
     from mmengine.config import Config
     from mmpretrain.registry import DATASETS
 
@@ -127,33 +114,70 @@ def soups_table(work: Path, config: str = 'configs/soups/finetune_cnn_digits.py'
     from mm_cl_addon.soups.individual import read_records
     from mm_cl_addon.soups.predictions import labels_by_id, prediction_accuracy
 
-    run(['bash', 'tools/soups/run_flow.sh', str(work)], CFG=config)
+    run(['bash', 'tools/soups/run_flow.sh', str(work)], CFG=config, **env)
 
     def read(path: str):
         return json.loads((work / path).read_text())
 
-    def test_of(checkpoint: str) -> str:
-        return f"{read(f'test/{Path(checkpoint).stem}.json')['accuracy/top1']:.2f}"
+    def test_of(checkpoint: str) -> float:
+        return read(f'test/{Path(checkpoint).stem}.json')['accuracy/top1']
 
     records = read_records(work / 'individual.jsonl')
     best = max(records, key=lambda record: record['score'])
     greedy = read('greedy/greedy_soup.json')
-    cfg = Config.fromfile(REPO / config)
-    labels = labels_by_id(DATASETS.build(cfg.test_dataloader.dataset))
-    vote = prediction_accuracy(read_predictions(work / 'predictions/vote.csv'), labels)
-    wise = {row['alpha']: row for row in read('wise_ft/wise_ft.json')}
+    labels = labels_by_id(DATASETS.build(Config.fromfile(REPO / config).test_dataloader.dataset))
+    return dict(
+        ingredients=len(records), best_name=Path(best['checkpoint']).parent.name,
+        best=(best['score'], test_of(best['checkpoint'])),
+        uniform=(read('uniform/uniform_soup.json')['held_out'], test_of('uniform_soup')),
+        greedy=(greedy['final_score'], test_of('greedy_soup')), kept=len(greedy['accepted']),
+        vote=prediction_accuracy(read_predictions(work / 'predictions/vote.csv'), labels),
+        wise={row['alpha']: (row['held_out'], row['test']) for row in read('wise_ft/wise_ft.json')})
+
+
+def soups_table(work: Path, config: str = 'configs/soups/finetune_cnn_digits.py') -> str:
+    """The soups flow's held-out (val) and test accuracies, with ``config`` for the
+    ingredients."""
+    scores = soup_flow(work, config)
     alphas = (0, 0.5, 1)
+
+    def pair(held_out_test: tuple[float, float]) -> tuple[str, str]:
+        return tuple(f'{value:.2f}' for value in held_out_test)
+
     return markdown_table(('model', 'held-out', 'test'), [
-        (f"best individual (ingredient {Path(best['checkpoint']).parent.name})",
-         f"{best['score']:.2f}", test_of(best['checkpoint'])),
-        (f'uniform soup of {len(records)}', f"{read('uniform/uniform_soup.json')['held_out']:.2f}",
-         test_of('uniform_soup')),
-        (f"greedy soup (kept {len(greedy['accepted'])} of {len(records)})",
-         f"{greedy['final_score']:.2f}", test_of('greedy_soup')),
-        ('hard vote of the 3 best ingredients', '–', f'{vote:.2f}'),
+        (f"best individual (ingredient {scores['best_name']})", *pair(scores['best'])),
+        (f"uniform soup of {scores['ingredients']}", *pair(scores['uniform'])),
+        (f"greedy soup (kept {scores['kept']} of {scores['ingredients']})",
+         *pair(scores['greedy'])),
+        ('hard vote of the 3 best ingredients', '–', f"{scores['vote']:.2f}"),
         ('WiSE-FT alpha 0 / 0.5 / 1 (pre-trained, mix, best individual)',
-         ' / '.join(f"{wise[a]['held_out']:.2f}" for a in alphas),
-         ' / '.join(f"{wise[a]['test']:.2f}" for a in alphas)),
+         ' / '.join(f"{scores['wise'][a][0]:.2f}" for a in alphas),
+         ' / '.join(f"{scores['wise'][a][1]:.2f}" for a in alphas)),
+    ])
+
+
+def class_transfer_soups_table(work: Path) -> str:
+    """The soups flow from a model pre-trained on the digits 0-4 to 100 images of all ten, once
+    per pre-training seed: held-out and test accuracies, mean +- std over the seeds, and the
+    greedy soup's gain over the best ingredient."""
+    from statistics import mean, stdev
+
+    runs = [soup_flow(work / f'seed{seed}', 'configs/soups/finetune_cnn_digits_few-shot.py',
+                      PRETRAIN='configs/soups/pretrain_cnn_half-digits.py',
+                      PRETRAIN_SEED=str(seed)) for seed in SEEDS]
+
+    def spread(values: list[float]) -> str:
+        return f'{mean(values):.2f} ± {stdev(values):.2f}'
+
+    def row(name: str, key: str) -> tuple[str, str, str]:
+        return name, *(spread([scores[key][i] for scores in runs]) for i in (0, 1))
+
+    gains = [[scores['greedy'][i] - scores['best'][i] for scores in runs] for i in (0, 1)]
+    kept = ' / '.join(str(scores['kept']) for scores in runs)
+    return markdown_table(('model', 'held-out', 'test'), [
+        row('best individual', 'best'), row('uniform soup of 8', 'uniform'),
+        row(f'greedy soup (kept {kept} of 8)', 'greedy'),
+        ('greedy soup minus best individual', spread(gains[0]), spread(gains[1])),
     ])
 
 
@@ -193,9 +217,10 @@ def memory_head_2d_table(work: Path) -> str:
 
 
 TABLES: dict[str, tuple[Path, Callable[[Path], str]]] = {
-    'demo': (REPO / 'README.md', demo_table),
+    'demo': (REPO / 'README.md', run_demo),
     'soups': (REPO / 'docs' / 'soups.md', soups_table),
     'soups-few-shot': (REPO / 'docs' / 'soups.md', few_shot_soups_table),
+    'soups-class-transfer': (REPO / 'docs' / 'soups.md', class_transfer_soups_table),
     'dery': (REPO / 'docs' / 'dery_walkthrough.md', dery_table),
     'dery-synflow': (REPO / 'docs' / 'dery_walkthrough.md', synflow_dery_table),
     'retention': (REPO / 'docs' / 'masked_kd.md', retention_table),

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole model-soups flow on the embedded digits data: [CFG=...] tools/soups/run_flow.sh [OUT_DIR]
+# The whole model-soups flow on the embedded digits data:
+#   [CFG=...] [PRETRAIN=...] [PRETRAIN_SEED=0] tools/soups/run_flow.sh [OUT_DIR]
 # pre-train -> 8 ingredients -> individual scores -> uniform and greedy soups -> WiSE-FT ->
 # test accuracy -> predictions of the three best ingredients -> hard vote. Finished steps are
 # skipped on a rerun (each tool writes its outputs atomically).
@@ -8,10 +9,12 @@ source "$(dirname "$0")/../python_env.sh"
 D=${1:-work_dirs/soups}
 mkdir -p "$D/predictions"
 CFG=${CFG:-configs/soups/finetune_cnn_digits.py}  # the ingredients' config
+PRETRAIN=${PRETRAIN:-configs/soups/pretrain_cnn_rotated-digits.py}  # the shared initial model's
+PRETRAIN_SEED=${PRETRAIN_SEED:-0}
 run() { echo "+ $*" >&2; "$PYTHON" "$@"; }
 
 [[ -f $D/pretrain/epoch_8.pth ]] || run_logged "$D.pretrain.log" "$PYTHON" tools/train.py \
-    configs/soups/pretrain_cnn_rotated-digits.py --work-dir "$D/pretrain"
+    "$PRETRAIN" --work-dir "$D/pretrain" --cfg-options randomness.seed="$PRETRAIN_SEED"
 bash tools/soups/train_ingredients.sh "$D/ingredients" "$CFG" load_from="$D/pretrain/epoch_8.pth"
 run tools/soups/eval_individual.py "$CFG" "$D/ingredients/*/epoch_*.pth" --out "$D/individual.jsonl"
 for recipe in uniform greedy; do
