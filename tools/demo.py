@@ -4,7 +4,7 @@ usage: python tools/demo.py [--work-dir work_dirs/demo] [--jobs 2]
 
 Each job trains afresh into WORK_DIR/NAME (an old one is removed first), its output in
 WORK_DIR/NAME.log; the jobs run ``--jobs`` at a time, and the table at the end reads only what
-they wrote (mm_cl_addon.engine.demo_table). Every run is seeded, one thread per process.
+they wrote (mm_cl_addon.results.demo_table). Every run is seeded, one thread per process.
 """
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def run_job(name: str, work_root: Path) -> None:
 
 def results_table(work_root: Path) -> str:
     """The demo's table from the jobs' work dirs."""
-    from mm_cl_addon.engine.demo_table import (
+    from mm_cl_addon.results.demo_table import (
         DemoRow,
         continual_result,
         dery_results,

@@ -10,13 +10,14 @@ from .metrics import (
                       summarize,
 )
 from .replay_buffer import RandomReplacementBuffer, ReplayBuffer
-from .task_hook import TaskHookMixin
+from .task_hook import TaskHook, is_resuming
 from .task_split import Task, TaskSplitDataset, TaskSubset, plan_tasks
 from .train_loop import ContinualTrainLoop, Phase
 
 __all__ = [
     'ContinualTestLoop', 'ContinualTrainLoop', 'ContinualValLoop', 'GDumbBuffer', 'Phase',
     'RandomReplacementBuffer', 'ReplayBuffer', 'ReplayBufferDataset', 'Task',
-    'TaskHookMixin', 'TaskSplitDataset', 'TaskSubset', 'average_accuracy', 'average_forgetting',
-    'backward_transfer', 'buffer_dataset_cfg', 'forward_transfer', 'plan_tasks', 'summarize'
+    'TaskHook', 'TaskSplitDataset', 'TaskSubset', 'average_accuracy', 'average_forgetting',
+    'backward_transfer', 'buffer_dataset_cfg', 'forward_transfer', 'is_resuming',
+    'plan_tasks', 'summarize'
 ]

@@ -11,6 +11,7 @@ from mmengine.runner.amp import autocast
 from mmpretrain.registry import LOOPS
 
 from ..utils import atomic_write_json
+from ..utils.modes import eval_mode
 from ..utils.run_record import run_record
 from .train_loop import build_task_loader, build_task_split
 
@@ -76,13 +77,8 @@ class ContinualValLoop(ValLoop):
         only the per-task hooks run, in eval mode, and the model goes back to
         the mode it was in; no epoch or iteration hooks, so no logs or files.
         """
-        model = self.runner.model
-        was_training = model.training
-        model.eval()
-        try:
+        with eval_mode(self.runner.model):
             metrics = self._evaluate_task(task_id, self._quiet_iter)
-        finally:
-            model.train(was_training)
         self._score(task_id, metrics)  # names a missing score_key
         return float(metrics[self.score_key])
 

@@ -5,7 +5,8 @@ import random
 
 import numpy as np
 import torch
-from mmengine.hooks import Hook
+
+from .task_hook import TaskHook
 
 CHECKPOINT_KEY = 'continual_loop'
 
@@ -29,24 +30,24 @@ def restore_rng_state(state: dict) -> None:
     torch.set_rng_state(state['torch'])
 
 
-class ContinualLoopStateHook(Hook):
+class ContinualLoopStateHook(TaskHook):
     """Carries ``ContinualTrainLoop``'s state in and out of checkpoints.
 
     Registered by the loop itself. mmengine calls ``after_load_checkpoint``
     both for ``load_from`` and for ``resume``, before the weights, optimizer
     and schedulers are loaded; the loop state is restored only when the
-    Runner resumes (``runner._resume``: mmengine has no public flag), so that
-    ``load_from`` of a continual checkpoint starts a fresh task sequence.
+    Runner resumes, so that ``load_from`` of a continual checkpoint starts a
+    fresh task sequence.
     """
 
     priority = 'VERY_HIGH'
+    checkpoint_key = CHECKPOINT_KEY
 
     def __init__(self, loop) -> None:
         self.loop = loop
 
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint[CHECKPOINT_KEY] = self.loop.state_dict()
+    def state_dict(self) -> dict:
+        return self.loop.state_dict()
 
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        if getattr(runner, '_resume', False) and CHECKPOINT_KEY in checkpoint:
-            self.loop.load_state_dict(checkpoint[CHECKPOINT_KEY])
+    def load_state_dict(self, state: dict) -> None:
+        self.loop.load_state_dict(state)

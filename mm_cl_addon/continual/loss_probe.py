@@ -9,16 +9,13 @@ buffers (and, optionally, replacement parameters).
 from __future__ import annotations
 
 import torch
-from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.model import BaseModel
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.models.heads import ClsHead
 from mmpretrain.models.losses import CrossEntropyLoss
 from torch.func import functional_call
 
-
-def bare_model(model) -> BaseModel:
-    """The model inside a DDP/FSDP wrapper, or the model itself."""
-    return model.module if is_model_wrapper(model) else model
+from ..utils.modes import eval_mode
 
 
 def _forward_loss(model: BaseModel, data: dict, state: dict) -> torch.Tensor:
@@ -61,9 +58,7 @@ def per_sample_losses(model: BaseModel, inputs: torch.Tensor, data_samples: list
     """
     data = model.data_preprocessor(dict(inputs=inputs, data_samples=data_samples), False)
     state = {**dict(model.named_buffers()), **(params or {})}
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         if is_plain_classifier(model):
             logits = functional_call(model, state, (data['inputs'],), dict(mode='tensor'),
                                      strict=False)
@@ -74,5 +69,3 @@ def per_sample_losses(model: BaseModel, inputs: torch.Tensor, data_samples: list
             _forward_loss(model, dict(inputs=data['inputs'][i:i + 1],
                                       data_samples=[data['data_samples'][i]]), state)
             for i in range(len(data_samples))])
-    finally:
-        model.train(was_training)

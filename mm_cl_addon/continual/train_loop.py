@@ -137,6 +137,7 @@ class ContinualTrainLoop(BaseLoop):
         self.task_id = 0
         self.phase_index = 0
         self.phase_progress = 0
+        self.phase_step = 0  # the current step's 0-based index inside its phase
         self.phases: list[Phase] = []
         self.accuracy_rows: list[list[float]] = []
         self.stop_training = False
@@ -318,6 +319,17 @@ class ContinualTrainLoop(BaseLoop):
                               f' on {phase.dataset["type"]} ({len(self.dataloader.dataset)} '
                               'samples)'))
 
+    @property
+    def current_phase(self) -> Phase:
+        """The phase being trained."""
+        return self.phases[self.phase_index]
+
+    @property
+    def phase_steps(self) -> int:
+        """The training steps of the current phase in all (hooks that follow a schedule
+        inside a phase compare :attr:`phase_step` with it)."""
+        return self.current_phase.length * (len(self.dataloader) if self.by_epoch else 1)
+
     def rebuild_schedulers(self) -> None:
         """Build the current phase's schedulers over the current optimizer.
 
@@ -369,6 +381,8 @@ class ContinualTrainLoop(BaseLoop):
 
     def _run_iter(self, idx: int, data_batch: Any, count_progress: bool = False) -> None:
         runner = self.runner
+        self.phase_step = (self.phase_progress * len(self.dataloader) + idx if self.by_epoch
+                           else self.phase_progress)
         runner.call_hook('before_train_iter', batch_idx=idx, data_batch=data_batch)
         outputs = runner.model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
         if count_progress:

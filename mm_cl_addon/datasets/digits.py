@@ -14,9 +14,6 @@ from functools import lru_cache
 import numpy as np
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
-from scipy import ndimage
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 from ..utils.arguments import check_ratio, check_seed, is_int
 
@@ -70,6 +67,7 @@ class DomainShift:
             return img
         if self.kind == 'permutation':
             return img.reshape(-1)[params].reshape(img.shape)
+        from scipy import ndimage  # here: `import mm_cl_addon` does not load scipy
         rotated = ndimage.rotate(img.astype(np.float64), float(params), reshape=False, order=1,
                                  mode='constant', cval=0.0)
         return np.clip(np.rint(rotated), 0, 255).astype(np.uint8)
@@ -78,6 +76,7 @@ class DomainShift:
 @lru_cache(maxsize=1)
 def _digits() -> tuple[np.ndarray, np.ndarray]:
     """All 1,797 images as uint8 0..255 (rounded from 0..16) and their labels, read once."""
+    from sklearn.datasets import load_digits  # here: `import mm_cl_addon` does not load sklearn
     bunch = load_digits()
     images = np.rint(bunch.images * (255 / _RAW_MAX)).astype(np.uint8)
     labels = bunch.target.astype(np.int64)
@@ -91,6 +90,7 @@ def _holdout(indices: np.ndarray, labels: np.ndarray, ratio: float, seed: int
     """Split ``indices`` into (kept, held out); ``ratio`` is the held-out share."""
     if ratio == 0:
         return indices, indices[:0]
+    from sklearn.model_selection import train_test_split
     kept, held = train_test_split(indices, test_size=ratio, stratify=labels[indices],
                                   random_state=seed)
     return kept, held

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
-from sklearn.datasets import make_blobs, make_moons
 
 from ..utils.arguments import MAX_SEED, check_choice, check_seed
 from ..utils.files import read_npz
@@ -107,6 +106,8 @@ def generate_pool(dataset: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray, 
     The order (per class or class pair, mode 0 then mode 1) matters: the splits are cut
     from it by interleaving, which makes each of them stratified by class and mode.
     """
+    from sklearn.datasets import make_blobs, make_moons  # here: not at `import mm_cl_addon`
+
     spec = SPECS[check_choice('dataset', dataset, DATASET_NAMES)]
     seed = check_seed('seed', seed)
     counts = spec.class_counts()

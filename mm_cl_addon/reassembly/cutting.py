@@ -25,8 +25,8 @@ from timm.layers._fx import get_notrace_functions, get_notrace_modules
 from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 
-from ..models.layers.stitching import Layout
 from .block_table import FAMILIES, block_names, detect_family
+from .layout import Layout
 
 CUTTERS = ('auto', 'fx', 'sequential')
 _PROBE_BATCH = 2  # more than one sample, so a model that checks batch statistics still runs

@@ -17,11 +17,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import product
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import pulp
+if TYPE_CHECKING:
+    import pulp
+
 
 KINDS = ('cnn', 'vit')
 AdapterCost = Callable[['Block', 'Block'], 'tuple[float, float]']
+
+
+def _solver() -> ModuleType:
+    """pulp, imported when a search runs: ``import mm_cl_addon`` does not pay for it."""
+    import pulp
+    return pulp
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class _Program:
 
     def __init__(self, groups: Sequence[Sequence[Block]], adapter_cost: AdapterCost,
                  allow_vit_to_cnn: bool) -> None:
+        pulp = _solver()
         self.groups = groups
         self.prob = pulp.LpProblem('reassembly', pulp.LpMaximize)
         self.x = {(g, i): pulp.LpVariable(f'x_{g}_{i}', cat=pulp.LpBinary)
@@ -123,6 +134,7 @@ class _Program:
 
     def solve(self) -> bool:
         """Solves the current model; True when a feasible (hence optimal) chain was found."""
+        pulp = _solver()
         status = self.prob.solve(pulp.PULP_CBC_CMD(msg=False))
         return pulp.LpStatus[status] == 'Optimal'
 
@@ -133,6 +145,7 @@ class _Program:
 
     def extreme(self, expr: pulp.LpAffineExpression, sense: int) -> float:
         """Min (sense=1) or max (sense=-1) of expr over compatible chains, budgets ignored."""
+        pulp = _solver()
         self.prob.sense = sense
         self.prob.setObjective(expr)
         self.solve()
@@ -160,6 +173,7 @@ def solve_reassembly(groups: Sequence[Sequence[Block]], max_params: float | None
     Returns fewer when fewer feasible chains exist. Raises ValueError naming the budget at fault
     when no chain is feasible.
     """
+    pulp = _solver()
     _check(groups, max_params, min_params, max_flops, min_flops, top_m)
     program = _Program(groups, adapter_cost, allow_vit_to_cnn)
     program.bound('params', program.params, min_params, max_params)
@@ -194,6 +208,7 @@ def _diagnose(groups: Sequence[Sequence[Block]], adapter_cost: AdapterCost,
               allow_vit_to_cnn: bool, params: tuple[float | None, float | None],
               flops: tuple[float | None, float | None]) -> str:
     """Names the budget(s) that no compatible chain can meet, alone or jointly."""
+    pulp = _solver()
     program = _Program(groups, adapter_cost, allow_vit_to_cnn)
     if not program.solve():
         return ('no compatible chain: every choice needs a vit -> cnn transition '

@@ -8,6 +8,7 @@ from mmengine.model import BaseModel
 from torch.func import functional_call, grad, vmap
 
 from ..continual.loss_probe import is_plain_classifier
+from ..utils.modes import eval_mode
 
 
 def _classification_loss(model: BaseModel, inputs: torch.Tensor, data_samples: list
@@ -69,9 +70,7 @@ def empirical_fisher(model: BaseModel, batches: Iterable[dict],
                else _squared_gradients_one_by_one)
     fisher = {name: torch.zeros_like(p) for name, p in params.items()}
     count = 0
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         for batch in batches:
             data = model.data_preprocessor(batch, False)
             take = len(data['data_samples']) if max_samples is None else min(
@@ -82,8 +81,6 @@ def empirical_fisher(model: BaseModel, batches: Iterable[dict],
             count += take
             if max_samples is not None and count >= max_samples:
                 break
-    finally:
-        model.train(was_training)
     if count == 0:
         raise ValueError('empirical_fisher: the batches held no samples')
     return {name: value / count for name, value in fisher.items()}

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from .regression import lr_matrix
+from .representations import as_layers, as_matrix, check_layers, check_samples
 
 LINEAR_METHODS = ('auto', 'feature', 'gram')
 MATRIX_METHODS = ('linear', 'rbf', 'lr')
@@ -46,40 +46,6 @@ class KernelStats:
     def n(self) -> int:
         source = self.features if self.features is not None else self.gram
         return source.shape[0]
-
-
-def as_matrix(x: Any, name: str, dtype: torch.dtype = torch.float64) -> Tensor:
-    """Return ``x`` as a [n, d] tensor of ``dtype``; layers arrive as tensors or numpy arrays."""
-    tensor = torch.from_numpy(np.asarray(x)) if not isinstance(x, Tensor) else x
-    if tensor.dim() != 2:
-        raise ValueError(f'{name} must be 2-D [samples, features], got shape {tuple(tensor.shape)}')
-    return tensor.detach().to(dtype)
-
-
-def check_samples(x: Tensor, y: Tensor, debiased: bool) -> None:
-    """Both layers must describe the same samples, and the U-statistic needs n >= 4."""
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f'x and y must have the same number of samples, got {x.shape[0]} and '
-                         f'{y.shape[0]}')
-    if debiased and x.shape[0] < 4:
-        raise ValueError(f'debiased HSIC needs n >= 4 samples, got n={x.shape[0]}')
-
-
-def as_layers(layers: Sequence[Any], name: str, dtype: torch.dtype = torch.float64
-              ) -> list[Tensor]:
-    """Each layer as a [n, d] tensor of ``dtype``, errors naming e.g. ``xs[2]``."""
-    return [as_matrix(m, f'{name}[{i}]', dtype) for i, m in enumerate(layers)]
-
-
-def check_layers(xs: Sequence[Tensor], ys: Sequence[Tensor], debiased: bool) -> int:
-    """All layers must share n samples (>= 4 when debiased); returns n."""
-    n = xs[0].shape[0]
-    for name, layers in (('xs', xs), ('ys', ys)):
-        for i, m in enumerate(layers):
-            if m.shape[0] != n:
-                raise ValueError(f'{name}[{i}] has {m.shape[0]} samples, xs[0] has {n}')
-    check_samples(xs[0], ys[0], debiased)
-    return n
 
 
 def uses_features(widths: Sequence[int], n: int, method: str) -> bool:

@@ -19,7 +19,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .cka import as_layers, check_layers, hsic, linear_stats, uses_features
+from .cka import hsic, linear_stats, uses_features
+from .representations import as_layers, check_layers
 
 
 class MinibatchCKA:

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..utils.modes import eval_mode
+
 METRICS = ('euclidean', 'cosine')
 CHOICES = ('most', 'least')
 
@@ -26,12 +28,8 @@ def probabilities(model: nn.Module, inputs: Tensor, batch_size: int = 64) -> Ten
     """Softmax outputs [N, C] of ``model`` in eval mode; its training flag is restored after."""
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         logits = [model(chunk) for chunk in inputs.split(batch_size)]
-    finally:
-        model.train(was_training)
     return F.softmax(torch.cat(logits).flatten(1).double(), dim=1)
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .representations import as_matrix, check_samples
+
 
 def orthonormal_basis(y: Tensor, name: str = 'y') -> Tensor:
     """Q of the reduced QR of float64 ``y`` [n, d]; y is assumed to have full column rank.
@@ -35,7 +37,6 @@ def _explained(x: Tensor, basis: Tensor) -> Tensor:
 
 def lr_similarity(x: Any, y: Any) -> Tensor:
     """Share of x [n, d1] explained by a linear map of y [n, d2]: 0-d float64 in [0, 1]."""
-    from .cka import as_matrix, check_samples  # here: cka imports this module for cka_matrix
 
     x, y = as_matrix(x, 'x'), as_matrix(y, 'y')
     check_samples(x, y, debiased=False)

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 from mmengine.config import Config
-from mmengine.model import is_model_wrapper
+from mmpretrain.utils import get_ori_model
 from torch import nn
 
 from ..engine import build_runner
@@ -51,8 +51,7 @@ class RunnerEvaluator:
 
     @property
     def model(self) -> nn.Module:
-        model = self.runner.model
-        return model.module if is_model_wrapper(model) else model
+        return get_ori_model(self.runner.model)
 
     def load(self, state_dict: dict[str, torch.Tensor]) -> None:
         """Put ``state_dict`` into the model (strictly), re-estimating BN if asked."""

@@ -7,21 +7,21 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import ConfigDict
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mm_cl_addon.compat import load_checkpoint
-from mm_cl_addon.continual import TaskHookMixin
+from mm_cl_addon.continual import TaskHook
 from tests.conftest import small_digits_config
 
 
-class Recorder(TaskHookMixin, Hook):
+class Recorder(TaskHook):
     """Records every task-level callback; adds a 'retrain' phase to task 0."""
 
     def __init__(self):
         self.events = []
         self.first_lrs = {}
         self.snapshots = []
+        self.steps = {}  # (task, phase) -> [(phase_step, phase_steps), ...]
 
     def before_train(self, runner):
         self.snapshots.append(copy.deepcopy(runner.model.state_dict()))
@@ -34,6 +34,9 @@ class Recorder(TaskHookMixin, Hook):
         self._phase = (task_id, phase)
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
+        loop = runner.train_loop
+        assert loop.current_phase.name == self._phase[1]
+        self.steps.setdefault(self._phase, []).append((loop.phase_step, loop.phase_steps))
         if self._phase not in self.first_lrs:
             self.first_lrs[self._phase] = runner.optim_wrapper.get_lr()['lr'][0]
             state = runner.optim_wrapper.optimizer.state
@@ -54,6 +57,17 @@ class Recorder(TaskHookMixin, Hook):
 
     def after_val_task(self, runner, task_id, metrics):
         self.events.append(('after_val_task', task_id))
+
+
+class StepProbe(TaskHook):
+    """Records (task, phase_step, phase_steps) before every training step."""
+
+    def __init__(self):
+        self.steps = []
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        loop = runner.train_loop
+        self.steps.append((loop.task_id, loop.phase_step, loop.phase_steps))
 
 
 def hand_accuracy(model, state, subset):
@@ -94,6 +108,15 @@ def test_callbacks_and_phases_in_order(trained):
         *val_all,
     ]
     assert runner.epoch == 2 + 1 + 2 == runner.train_loop.max_epochs
+
+
+def test_phase_step_counts_each_phase_from_zero_to_its_length(trained):
+    runner, recorder = trained
+    per_epoch = len(runner.train_loop.dataloader)
+    assert list(recorder.steps) == [(0, 'train'), (0, 'retrain'), (1, 'train')]
+    for (_, phase), steps in recorder.steps.items():
+        epochs = 1 if phase == 'retrain' else 2
+        assert steps == [(step, epochs * per_epoch) for step in range(epochs * per_epoch)]
 
 
 def test_every_phase_restarts_the_schedule_and_the_optimizer(trained):
@@ -157,10 +180,15 @@ def test_iteration_mode_runs_exact_iterations(digits_cfg):
     digits_cfg.train_cfg = dict(type='ContinualTrainLoop', iters_per_task=[3, 20])
     digits_cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10,
                                                by_epoch=False)
+    probe = StepProbe()
     runner = Runner.from_cfg(digits_cfg)
+    runner.register_hook(probe)
     runner.train()
     assert runner.iter == 23
     assert len(runner.train_loop.accuracy_rows) == 3
+    # iteration mode: a step index runs across passes over the loader (20 > one pass)
+    assert probe.steps == [(0, step, 3) for step in range(3)] + [(1, step, 20)
+                                                                for step in range(20)]
 
 
 def random_iteration_config(work_dir):

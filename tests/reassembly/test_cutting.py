@@ -4,8 +4,8 @@ import timm
 import torch
 from torch import nn
 
-from mm_cl_addon.models.layers.stitching import Layout
 from mm_cl_addon.reassembly.cutting import SourceCuts
+from mm_cl_addon.reassembly.layout import Layout
 
 VIT_KWARGS = dict(img_size=32, patch_size=4, depth=4, embed_dim=48, num_heads=3, num_classes=0)
 

@@ -6,7 +6,7 @@ from functools import partial
 import torch
 from mmpretrain.registry import HOOKS
 
-from ...continual.loss_probe import bare_model, batch_loss
+from ...continual.loss_probe import batch_loss
 from ...continual.replay_buffer import ReplayBuffer
 from ...continual.seeding import derive_seed
 from ...utils.arguments import check_count
@@ -60,7 +60,7 @@ class AGEMHook(BufferHook):
         if not len(self.buffer):
             return None
         inputs, samples = self.buffer.sample(self.memory_batch_size)
-        return batch_loss(bare_model(runner.model), inputs, samples)
+        return batch_loss(self.model(runner), inputs, samples)
 
     def store(self, runner, inputs: torch.Tensor, data_samples: list) -> None:
         self.incoming.add_batch(inputs, data_samples)

@@ -31,7 +31,7 @@ from ...models.layers.piggyback import (
 from ...models.task_view import model_config
 from ...utils import atomic_torch_save, atomic_write_json
 from ...utils.arguments import check_count
-from .weight_ownership import MASK_BUFFERS, TaskOwnedWeightsHook, unwrap
+from .weight_ownership import MASK_BUFFERS, TaskOwnedWeightsHook
 
 COMPACT = 'compact@'
 
@@ -227,12 +227,10 @@ class CPGHook(TaskOwnedWeightsHook):
         """Prune along the ramp in compaction stages; train with the picked weights."""
         super().before_train_iter(runner, batch_idx, data_batch)
         loop = runner.train_loop
-        phase = loop.phases[loop.phase_index].name
+        phase = loop.current_phase.name
         if phase.startswith(COMPACT):
-            per_unit = len(loop.dataloader) if loop.by_epoch else 1
-            step = loop.phase_progress * per_unit + (batch_idx if loop.by_epoch else 0)
-            total = loop.phases[loop.phase_index].length * per_unit
-            progress = pruning_progress(step, total, self.prune_ramp, self.prune_interval)
+            progress = pruning_progress(loop.phase_step, loop.phase_steps, self.prune_ramp,
+                                        self.prune_interval)
             if progress is not None:
                 ratio = float(phase[len(COMPACT):])
                 self._prune_to(cubic_sparsity(progress, self._previous_stage(ratio), ratio))
@@ -317,7 +315,7 @@ class CPGHook(TaskOwnedWeightsHook):
         atomic_write_json(folder / 'ratios.json', dict(
             task=self._task, records=[dict(ratio=r, accuracy=a) for r, a in self.records]))
         self._record_picks()
-        model = unwrap(runner)
+        model = self.model(runner)
         atomic_torch_save(folder / snapshot_name(ratio), dict(
             meta=dict(task=self._task, ratio=ratio, accuracy=accuracy),
             state_dict={key: value.detach().cpu() for key, value in model.state_dict().items()},
@@ -328,7 +326,7 @@ class CPGHook(TaskOwnedWeightsHook):
         choice = select_pruning_ratio(self.records, self.goal, self.allowed_acc_loss)
         folder = self._task_dir(runner)
         snapshot = load_checkpoint(folder / snapshot_name(choice['ratio']), map_location='cpu')
-        model = unwrap(runner)
+        model = self.model(runner)
         model.load_state_dict(snapshot['state_dict'])
         with torch.no_grad():
             for name, value in snapshot['cpg']['masks'].items():
@@ -356,7 +354,7 @@ class CPGHook(TaskOwnedWeightsHook):
         """Rebuild the model at ``width_multiplier``, then its optimizer and masks."""
         masks = {name: mask.detach() for name, mask in self.masks.items()}
         self._drop_masks(runner)
-        model = unwrap(runner)
+        model = self.model(runner)
         grow_model(model, model_config(runner.cfg), width_multiplier, self.prefixes,
                    MASK_BUFFERS)
         self.width_multiplier = width_multiplier
@@ -398,11 +396,15 @@ class CPGHook(TaskOwnedWeightsHook):
             self._apply_width(runner, state['width_multiplier'])
         super().after_load_checkpoint(runner, checkpoint)
 
-    def load_state_dict(self, runner, state: dict) -> None:
-        super().load_state_dict(runner, state)
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
         self.records = [(float(r), float(a)) for r, a in state['records']]
         self.initial_owned = {name: int(n) for name, n in state['initial_owned'].items()}
         self.goal, self.growths = state['goal'], state['growths']
+
+    def restore(self, runner, state: dict) -> None:
+        """The task's masks go back into the model and the optimizer, whose state loads next."""
+        self.load_state_dict(state)
         device = next(iter(self.modules.values())).weight.device
         self._set_masks(runner, {name: value.to(device) for name, value in state['masks'].items()})
         loop = runner.train_loop

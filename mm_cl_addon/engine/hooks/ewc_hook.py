@@ -4,7 +4,6 @@ from __future__ import annotations
 import torch
 from mmpretrain.registry import HOOKS
 
-from ...continual.loss_probe import bare_model
 from ...regularization import EWCState, empirical_fisher
 from .loss_term_hook import LossTermHook
 
@@ -26,6 +25,8 @@ class EWCHook(LossTermHook):
         >>> custom_hooks = [dict(type='EWCHook', ewc_lambda=100.0, mode='online', decay=0.9)]
     """
 
+    checkpoint_key = CHECKPOINT_KEY
+
     def __init__(self, ewc_lambda: float, mode: str = 'separate', decay: float = 1.0,
                  fisher_samples: int | None = None) -> None:
         super().__init__()
@@ -43,13 +44,12 @@ class EWCHook(LossTermHook):
         return {} if penalty is None else {'loss_ewc': 0.5 * self.ewc_lambda * penalty}
 
     def after_task(self, runner, task_id: int) -> None:
-        model = bare_model(runner.model)
+        model = self.model(runner)
         fisher = empirical_fisher(model, runner.train_loop.dataloader, self.fisher_samples)
         self.state.consolidate(dict(model.named_parameters()), fisher)
 
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint[CHECKPOINT_KEY] = self.state.state_dict()
+    def state_dict(self) -> dict:
+        return self.state.state_dict()
 
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        if getattr(runner, '_resume', False) and CHECKPOINT_KEY in checkpoint:
-            self.state.load_state_dict(checkpoint[CHECKPOINT_KEY])
+    def load_state_dict(self, state: dict) -> None:
+        self.state.load_state_dict(state)

@@ -11,7 +11,6 @@ from torch import nn
 
 from ...continual.buffer_dataset import buffer_dataset_cfg
 from ...continual.gdumb_buffer import GDumbBuffer
-from ...continual.loss_probe import bare_model
 from ...continual.seeding import derive_seed
 from ...utils.arguments import check_count
 from .replay_hook import BufferHook
@@ -75,12 +74,7 @@ class GDumbHook(BufferHook):
     def store(self, runner, inputs: torch.Tensor, data_samples: list) -> None:
         """Offer the samples of the first pass of a ``'train'`` phase, each once."""
         loop = runner.train_loop
-        if loop.phases[loop.phase_index].name != 'train':
-            return
-        # phase_progress: finished epochs, or iterations including this one.
-        passes = loop.phase_progress if loop.by_epoch else (
-            (loop.phase_progress - 1) // len(loop.dataloader))
-        if passes == 0:
+        if loop.current_phase.name == 'train' and loop.phase_step < len(loop.dataloader):
             self.buffer.add_batch(inputs, data_samples)
 
     def after_phase(self, runner, task_id: int, phase: str) -> None:
@@ -91,7 +85,7 @@ class GDumbHook(BufferHook):
 
     def before_phase(self, runner, task_id: int, phase: str) -> None:
         if phase == RETRAIN_PHASE:
-            reinitialize(bare_model(runner.model), derive_seed(self.run_seed, task_id))
+            reinitialize(self.model(runner), derive_seed(self.run_seed, task_id))
             wrappers = runner.optim_wrapper
             for wrapper in (wrappers.values() if isinstance(wrappers, OptimWrapperDict)
                             else [wrappers]):

@@ -5,13 +5,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
-from mmengine.hooks import Hook
 
-from ...continual.loss_probe import bare_model
-from ...continual.task_hook import TaskHookMixin
+from ...continual.task_hook import TaskHook
 
 
-class LossTermHook(TaskHookMixin, Hook):
+class LossTermHook(TaskHook):
     """Adds ``loss_terms(...)`` to the loss dict of every training iteration.
 
     mmengine's ``train_step`` sums every ``loss*`` entry of the dict the model returns with
@@ -26,7 +24,7 @@ class LossTermHook(TaskHookMixin, Hook):
         self._active = False
 
     def before_train(self, runner) -> None:
-        self.install(bare_model(runner.model))
+        self.install(self.model(runner))
 
     def after_train(self, runner) -> None:
         self.remove()

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import torch
 from mmpretrain.registry import HOOKS
 
-from ...continual.loss_probe import bare_model
 from ...models.losses.distillation import kd_loss
 from .loss_term_hook import LossTermHook
 
@@ -34,6 +33,8 @@ class LwFHook(LossTermHook):
     Examples:
         >>> custom_hooks = [dict(type='LwFHook', alpha=1.0, temperature=2.0)]
     """
+
+    checkpoint_key = CHECKPOINT_KEY
 
     def __init__(self, alpha: float | Sequence[float] = 1.0, temperature: float = 2.0) -> None:
         super().__init__()
@@ -86,7 +87,7 @@ class LwFHook(LossTermHook):
         return [sorted({c for classes in self.old_classes for c in classes})]
 
     def after_task(self, runner, task_id: int) -> None:
-        self._freeze_copy(bare_model(runner.model))
+        self._freeze_copy(self.model(runner))
         self.old_classes = [list(c) for c in runner.train_loop.split.task_classes[:task_id + 1]]
 
     def _freeze_copy(self, model) -> None:
@@ -95,14 +96,16 @@ class LwFHook(LossTermHook):
         for param in self.previous.parameters():
             param.requires_grad_(False)
 
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        if self.previous is not None:
-            checkpoint[CHECKPOINT_KEY] = dict(model=self.previous.state_dict(),
-                                              old_classes=self.old_classes)
+    def state_dict(self) -> dict | None:
+        if self.previous is None:
+            return None
+        return dict(model=self.previous.state_dict(), old_classes=self.old_classes)
 
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        if getattr(runner, '_resume', False) and CHECKPOINT_KEY in checkpoint:
-            state = checkpoint[CHECKPOINT_KEY]
-            self._freeze_copy(bare_model(runner.model))
-            self.previous.load_state_dict(state['model'])
-            self.old_classes = [list(c) for c in state['old_classes']]
+    def load_state_dict(self, state: dict) -> None:
+        """Into the frozen copy that :meth:`restore` builds first."""
+        self.previous.load_state_dict(state['model'])
+        self.old_classes = [list(c) for c in state['old_classes']]
+
+    def restore(self, runner, state: dict) -> None:
+        self._freeze_copy(self.model(runner))
+        self.load_state_dict(state)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
+from mmpretrain.utils import get_ori_model
 from torch import nn
 
 
@@ -37,6 +37,5 @@ class MemoryKeyUpdateHook(Hook):
     priority = 'NORMAL'
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        for update in key_updaters(model):
+        for update in key_updaters(get_ori_model(runner.model)):
             update()

@@ -5,7 +5,7 @@ import torch
 from mmengine.model import BaseModel
 from mmpretrain.registry import HOOKS
 
-from ...continual.loss_probe import bare_model, batch_loss, per_sample_losses
+from ...continual.loss_probe import batch_loss, per_sample_losses
 from .replay_hook import ReplayHook
 
 
@@ -71,7 +71,7 @@ class MIRHook(ReplayHook):
         lr = self.virtual_lr
         if lr is None:
             lr = next(iter(runner.optim_wrapper.get_lr().values()))[0]
-        scores = interference_scores(bare_model(runner.model), data_batch['inputs'],
+        scores = interference_scores(self.model(runner), data_batch['inputs'],
                                      data_batch['data_samples'], inputs, samples, lr)
         chosen = scores.topk(self.replay_batch_size).indices.tolist()
         return inputs[chosen], [samples[i] for i in chosen]

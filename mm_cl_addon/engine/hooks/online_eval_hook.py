@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from mmengine.dataset import default_collate
 from mmengine.dist import is_main_process
-from mmengine.hooks import Hook
 from mmpretrain.registry import DATASETS, HOOKS
 from mmpretrain.structures import DataSample
 from torch.utils.data import DataLoader
@@ -33,10 +32,11 @@ from ...continual.online_metrics import (
     empty_ccm,
     filled_rows,
 )
-from ...continual.task_hook import TaskHookMixin
+from ...continual.task_hook import TaskHook
 from ...continual.task_split import TaskSplitDataset
 from ...evaluation.decision_regions import draw_decision_regions, grid_points, save_figure
 from ...utils.io import atomic_write_json
+from ...utils.modes import eval_mode
 from ...utils.run_record import run_record
 
 CHECKPOINT_KEY = 'online_stream_eval'
@@ -59,7 +59,7 @@ class _Stream:
 
 
 @HOOKS.register_module()
-class OnlineStreamEvalHook(TaskHookMixin, Hook):
+class OnlineStreamEvalHook(TaskHook):
     """Fill each split's continual confusion matrix at every distribution boundary.
 
     Before training it evaluates every distribution once (the row the core matrix has and
@@ -94,6 +94,7 @@ class OnlineStreamEvalHook(TaskHookMixin, Hook):
     """
 
     priority = 'LOW'  # after the method hooks' after_task (e.g. GDumb's retraining is a phase)
+    checkpoint_key = CHECKPOINT_KEY
 
     def __init__(self, splits: Sequence[str] = SPLITS, datasets: Mapping[str, Any] | None = None,
                  batch_size: int = 256, out_file: str = 'online_stream_metrics.json',
@@ -173,20 +174,14 @@ class OnlineStreamEvalHook(TaskHookMixin, Hook):
         The torch RNG (which a DataLoader iterator draws from) is restored afterwards, so
         adding the hook leaves training bit-identical.
         """
-        model = runner.model
-        was_training = model.training
         correct = np.zeros(stream.split.num_tasks)
         total = np.zeros(stream.split.num_tasks)
-        model.eval()
-        try:
-            with torch.random.fork_rng(devices=[]):
-                for data_batch in stream.loader:
-                    for sample in self._predict(runner, data_batch):
-                        task = int(sample.task_id)
-                        total[task] += 1
-                        correct[task] += int(sample.pred_label.item() == sample.gt_label.item())
-        finally:
-            model.train(was_training)
+        with eval_mode(runner.model), torch.random.fork_rng(devices=[]):
+            for data_batch in stream.loader:
+                for sample in self._predict(runner, data_batch):
+                    task = int(sample.task_id)
+                    total[task] += 1
+                    correct[task] += int(sample.pred_label.item() == sample.gt_label.item())
         return correct / np.maximum(total, 1)
 
     def after_task(self, runner, task_id: int) -> None:
@@ -261,34 +256,28 @@ class OnlineStreamEvalHook(TaskHookMixin, Hook):
                     / f'after_distribution_{task_id}.png')
 
     def _predict_grid(self, runner, grid: np.ndarray) -> np.ndarray:
-        model = runner.model
-        was_training = model.training
-        model.eval()
         labels = []
-        try:
-            # the [B, 2, 1, 1] layout of Points2DDataset after PackInputs and collation
-            inputs = torch.from_numpy(grid).reshape(-1, 2, 1, 1)
+        # the [B, 2, 1, 1] layout of Points2DDataset after PackInputs and collation
+        inputs = torch.from_numpy(grid).reshape(-1, 2, 1, 1)
+        with eval_mode(runner.model):
             for start in range(0, len(inputs), 4096):
                 chunk = inputs[start:start + 4096]
                 samples = self._predict(runner, dict(
                     inputs=chunk, data_samples=[DataSample() for _ in range(len(chunk))]))
                 labels += [int(sample.pred_label.item()) for sample in samples]
-        finally:
-            model.train(was_training)
         return np.array(labels)
 
     # ------------------------------------------------------------ checkpoints
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+    def state_dict(self) -> dict:
         """The rows so far and the last ``current`` (plain lists), so a resumed run reports the
         whole matrix."""
-        checkpoint[CHECKPOINT_KEY] = {
-            name: dict(ccm=ccm_to_json(stream.ccm), untrained=stream.initial,
-                       current=stream.current)
-            for name, stream in self.streams.items()}
+        return {name: dict(ccm=ccm_to_json(stream.ccm), untrained=stream.initial,
+                           current=stream.current)
+                for name, stream in self.streams.items()}
 
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        if CHECKPOINT_KEY in checkpoint and getattr(runner, '_resume', False):
-            self._restored = checkpoint[CHECKPOINT_KEY]
+    def load_state_dict(self, state: dict) -> None:
+        """Kept until the streams are built (``before_train``), which reads it."""
+        self._restored = state
 
     def _load_rows(self, state: dict) -> None:
         for name, stream in self.streams.items():

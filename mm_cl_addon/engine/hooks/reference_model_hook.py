@@ -1,18 +1,16 @@
 """Creates, refreshes and updates the reference model of a ``ReferenceKDClassifier``."""
 from __future__ import annotations
 
-from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
-from ...continual.task_hook import TaskHookMixin
+from ...continual.task_hook import TaskHook
 from ...models.classifiers import KINDS, ReferenceModel
 
 CHECKPOINT_KEY = 'reference_model'
 
 
 @HOOKS.register_module()
-class ReferenceModelHook(TaskHookMixin, Hook):
+class ReferenceModelHook(TaskHook):
     """The reference's life cycle, as the masked-KD schedule defines it.
 
     * ``start_epoch``: the reference is copied from the student at the start of
@@ -28,6 +26,7 @@ class ReferenceModelHook(TaskHookMixin, Hook):
     """
 
     priority = 'NORMAL'
+    checkpoint_key = CHECKPOINT_KEY
 
     def __init__(self, kind: str = 'frozen', start_epoch: int | None = 0,
                  refresh_interval: int | None = None, momentum: float = 0.0002,
@@ -41,23 +40,24 @@ class ReferenceModelHook(TaskHookMixin, Hook):
         self.start_epoch = start_epoch
         self.refresh_interval = refresh_interval
         self.options = dict(momentum=momentum, gamma=gamma, interval=interval)
+        self.reference: ReferenceModel | None = None  # the model's, once started
 
-    @staticmethod
-    def _model(runner):
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    def model(self, runner):
+        model = super().model(runner)
         if not hasattr(model, 'reference_source'):
             raise TypeError(f'ReferenceModelHook needs a ReferenceKDClassifier, got '
                             f'{type(model).__name__}')
         return model
 
     def _start(self, runner) -> None:
-        model = self._model(runner)
-        model.reference = ReferenceModel(model.reference_source(), self.kind, **self.options)
+        model = self.model(runner)
+        model.reference = self.reference = ReferenceModel(model.reference_source(), self.kind,
+                                                          **self.options)
         runner.logger.info(f'Reference model ({self.kind}) copied from the student at epoch '
                            f'{runner.epoch}')
 
     def before_train_epoch(self, runner) -> None:
-        model = self._model(runner)
+        model = self.model(runner)
         if model.reference is None:
             if self.start_epoch is not None and runner.epoch >= self.start_epoch:
                 self._start(runner)
@@ -68,23 +68,24 @@ class ReferenceModelHook(TaskHookMixin, Hook):
             model.reference.refresh(model.reference_source())
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        model = self._model(runner)
+        model = self.model(runner)
         if model.reference is not None:
             model.reference.update(model.reference_source())
 
     def after_task(self, runner, task_id: int) -> None:
-        model = self._model(runner)
+        model = self.model(runner)
         if model.reference is None or self.kind != 'frozen':
             self._start(runner)  # averaging kinds restart from the student of this task
         else:
             model.reference.refresh(model.reference_source())
 
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        reference = self._model(runner).reference
-        if reference is not None:
-            checkpoint[CHECKPOINT_KEY] = reference.state_dict()
+    def state_dict(self) -> dict | None:
+        return None if self.reference is None else self.reference.state_dict()
 
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        if CHECKPOINT_KEY in checkpoint and getattr(runner, '_resume', False):
-            self._start(runner)
-            self._model(runner).reference.load_state_dict(checkpoint[CHECKPOINT_KEY])
+    def load_state_dict(self, state: dict) -> None:
+        """Into the reference that :meth:`restore` starts first."""
+        self.reference.load_state_dict(state)
+
+    def restore(self, runner, state: dict) -> None:
+        self._start(runner)
+        self.load_state_dict(state)

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import torch
-from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
 from ...continual.replay_buffer import RandomReplacementBuffer, ReplayBuffer
 from ...continual.seeding import derive_seed
-from ...continual.task_hook import TaskHookMixin
+from ...continual.task_hook import TaskHook
 from ...utils.arguments import check_count
 
 CHECKPOINT_KEY = 'replay_buffer'
@@ -26,7 +25,7 @@ def batch_parts(data_batch, owner: str) -> tuple[torch.Tensor, list]:
     return data_batch['inputs'], data_batch['data_samples']
 
 
-class BufferHook(TaskHookMixin, Hook):
+class BufferHook(TaskHook):
     """Base of the replay hooks: feeds each step's own samples to a buffer and checkpoints it.
 
     ``before_train_iter`` remembers the batch's samples before anything is
@@ -74,13 +73,6 @@ class BufferHook(TaskHookMixin, Hook):
 
     def load_state_dict(self, state: dict) -> None:
         self.buffer.load_state_dict(state)
-
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint[self.checkpoint_key] = self.state_dict()
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        if self.checkpoint_key in checkpoint and getattr(runner, '_resume', False):
-            self.load_state_dict(checkpoint[self.checkpoint_key])
 
 
 @HOOKS.register_module()

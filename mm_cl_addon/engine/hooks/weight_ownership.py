@@ -6,13 +6,11 @@ from contextlib import ExitStack
 
 import torch
 from mmengine.dist import is_main_process
-from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...continual.per_task_tensors import PerTaskTensors
-from ...continual.task_hook import TaskHookMixin
+from ...continual.task_hook import TaskHook
 from ...models.growth import embed_leading
 from ...models.layers.owner_masks import (
     OWNER_BUFFER,
@@ -29,12 +27,7 @@ OTHER_PARAMS = ('frozen', 'per_task')
 MASK_BUFFERS = (OWNER_BUFFER, PICK_BUFFER)
 
 
-def unwrap(runner) -> nn.Module:
-    """The runner's model without its DDP (or other) wrapper."""
-    return runner.model.module if is_model_wrapper(runner.model) else runner.model
-
-
-class TaskOwnedWeightsHook(TaskHookMixin, Hook):
+class TaskOwnedWeightsHook(TaskHook):
     """Base of :class:`PackNetHook` and :class:`CPGHook`; not registered itself.
 
     Each Conv2d/Linear weight in scope has an owner (0 = free, k = task k). Task
@@ -82,7 +75,7 @@ class TaskOwnedWeightsHook(TaskHookMixin, Hook):
     # ------------------------------------------------------------------ scope
     def before_run(self, runner) -> None:
         """Attach owner buffers before a checkpoint (which carries them) is loaded."""
-        self.collect_modules(unwrap(runner))
+        self.collect_modules(self.model(runner))
 
     def collect_modules(self, model: nn.Module) -> None:
         """Find the masked modules and the per-task tensors (again after the model changed)."""
@@ -149,7 +142,7 @@ class TaskOwnedWeightsHook(TaskHookMixin, Hook):
         self._frozen, self._norms = {}, []
         if self.other_params != 'frozen' or task == 1:
             return
-        model = unwrap(runner)
+        model = self.model(runner)
         unmasked = self._unmasked_tensors(model)
         for name, param in model.named_parameters():
             if name in unmasked:
@@ -237,15 +230,8 @@ class TaskOwnedWeightsHook(TaskHookMixin, Hook):
         return dict(owner_offset=self.owner_offset,
                     per_task=None if self.per_task is None else self.per_task.state_dict())
 
-    def load_state_dict(self, runner, state: dict) -> None:
+    def load_state_dict(self, state: dict) -> None:
+        """On ``--resume`` only: ``load_from`` starts a new sequence on old owners."""
         self.owner_offset = state['owner_offset']
         if self.per_task is not None and state['per_task'] is not None:
             self.per_task.load_state_dict(state['per_task'])
-
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint[self.checkpoint_key] = self.state_dict()
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Restore on ``--resume`` only: ``load_from`` starts a new sequence on old owners."""
-        if getattr(runner, '_resume', False) and self.checkpoint_key in checkpoint:
-            self.load_state_dict(runner, checkpoint[self.checkpoint_key])

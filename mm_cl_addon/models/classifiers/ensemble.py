@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import torch
-from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper, OptimWrapperDict
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from mmpretrain.models.classifiers import BaseClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from mmpretrain.utils import get_ori_model
 from torch import nn
 
 
@@ -110,7 +110,7 @@ class EnsembleOptimWrapperConstructor:
         self.paramwise_cfg = paramwise_cfg
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
-        model = model.module if is_model_wrapper(model) else model
+        model = get_ori_model(model)
         if not isinstance(model, EnsembleClassifier):
             raise TypeError('EnsembleOptimWrapperConstructor needs model type='
                             f"'EnsembleClassifier', got {type(model).__name__}")

@@ -7,26 +7,11 @@ part's native input layout: an identity where they match, else a :class:`Stitch`
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-@dataclass(frozen=True)
-class Layout:
-    """The tensor between two parts: why an adapter is needed and what it must produce.
-
-    ``'cnn'``: a map [N, channels, H, W] with ``size`` (H, W). ``'vit'``: tokens
-    [N, prefix + H W, channels], ``prefix`` leading tokens (class/register tokens) before the
-    patch tokens of an H x W grid ``size``.
-    """
-
-    kind: str
-    channels: int
-    size: tuple[int, int]
-    prefix: int = 0
+from ...reassembly.layout import Layout
 
 
 def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

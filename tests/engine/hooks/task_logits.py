@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from mm_cl_addon.continual import TaskHookMixin
+from mm_cl_addon.continual import TaskHook
 from tests.conftest import REPO, small_digits_config
 
 
@@ -24,7 +24,7 @@ def task_il_digits_config(work_dir: Path, tasks, width: int = 16) -> Config:
     return cfg
 
 
-class TaskLogitsProbe(TaskHookMixin, Hook):
+class TaskLogitsProbe(TaskHook):
     """After each task, the logits of every seen task on its first val batch, as ``hook``'s
     ``before_val_task`` (masks, per-task tensors) makes the model see it."""
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
+from mmpretrain.utils import get_ori_model
 
 from mm_cl_addon.compat import load_checkpoint
-from mm_cl_addon.continual.loss_probe import bare_model
 from mm_cl_addon.engine.hooks import EWCHook
 from tests.conftest import small_digits_config
 
@@ -21,7 +21,7 @@ class _Recorder(Hook):
         self.steps: list[tuple[dict, dict]] = []
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
-        params = {n: p.detach().clone() for n, p in bare_model(runner.model).named_parameters()}
+        params = {n: p.detach().clone() for n, p in get_ori_model(runner.model).named_parameters()}
         self.steps.append((params, {}))
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
@@ -55,7 +55,7 @@ def test_the_term_is_half_lambda_times_the_fisher_weighted_distance(tmp_path):
 def test_a_large_lambda_holds_the_important_weights(tmp_path):
     def drift(runner, ewc) -> float:
         anchor, importance = ewc.state.anchors[0], ewc.state.importances[0]
-        params = dict(bare_model(runner.model).named_parameters())
+        params = dict(get_ori_model(runner.model).named_parameters())
         return sum(float((importance[n] * (params[n] - anchor[n]) ** 2).sum()) for n in anchor)
 
     # lambda = 500 keeps SGD (lr 0.05) stable on this penalty: lr * lambda * max F < 2.

@@ -6,15 +6,14 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from mmengine.hooks import Hook
 
 from mm_cl_addon.compat import load_checkpoint
-from mm_cl_addon.continual import TaskHookMixin
+from mm_cl_addon.continual import TaskHook
 from mm_cl_addon.engine import build_runner
 from mm_cl_addon.engine.hooks import FiniteCheckHook, NonFiniteTrainingError
 
 
-class _BlowUpAtTask(TaskHookMixin, Hook):
+class _BlowUpAtTask(TaskHook):
     """Sets an absurd learning rate when task ``task`` starts."""
 
     def __init__(self, task: int) -> None:

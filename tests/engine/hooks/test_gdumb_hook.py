@@ -3,17 +3,16 @@ import copy
 
 import pytest
 import torch
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mm_cl_addon.compat import load_checkpoint
-from mm_cl_addon.continual import TaskHookMixin
+from mm_cl_addon.continual import TaskHook
 from mm_cl_addon.continual.seeding import derive_seed
 from mm_cl_addon.engine.hooks.gdumb_hook import RETRAIN_PHASE, GDumbHook, reinitialize
 from tests.conftest import small_digits_config
 
 
-class RetrainProbe(TaskHookMixin, Hook):
+class RetrainProbe(TaskHook):
     """Runs after GDumbHook: weights at each retrain start, and every retrain batch."""
 
     priority = 'LOWEST'

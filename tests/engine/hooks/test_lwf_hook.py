@@ -5,8 +5,8 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
+from mmpretrain.utils import get_ori_model
 
-from mm_cl_addon.continual.loss_probe import bare_model
 from mm_cl_addon.engine.hooks import LwFHook
 from mm_cl_addon.models.losses.distillation import kd_loss
 from tests.conftest import small_digits_config
@@ -21,7 +21,7 @@ class _Recorder(Hook):
         self.steps: list[dict] = []
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
-        model = bare_model(runner.model)
+        model = get_ori_model(runner.model)
         data = model.data_preprocessor(data_batch, True)
         state = {n: t.detach().clone() for n, t in model.state_dict().items()}
         self.steps.append(dict(inputs=data['inputs'], state=state))
@@ -44,7 +44,7 @@ def test_the_term_is_kd_on_the_old_classes_against_the_previous_task_model(tmp_p
     runner, lwf, recorder = _run(tmp_path, alpha=[0.0, 2.0, 3.0], temperature=2.0)
     per_task = len(recorder.steps) // 3
     assert all(step['loss_lwf'] is None for step in recorder.steps[:per_task])
-    model = bare_model(runner.model)
+    model = get_ori_model(runner.model)
     # The last task's teacher is the model after task 2: the state before task 3's first step.
     teacher = {k: v for k, v in recorder.steps[2 * per_task]['state'].items()}
     for step in recorder.steps[2 * per_task:2 * per_task + 3]:

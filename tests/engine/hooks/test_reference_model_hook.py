@@ -8,11 +8,11 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mm_cl_addon.compat import load_checkpoint
-from mm_cl_addon.continual import TaskHookMixin
+from mm_cl_addon.continual import TaskHook
 from tests.conftest import small_digits_config
 
 
-class TeacherProbe(TaskHookMixin, Hook):
+class TeacherProbe(TaskHook):
     """Snapshots the teacher when task 1 starts and after task 1's last iteration."""
 
     priority = 'LOWEST'  # after ReferenceModelHook's update

@@ -14,7 +14,7 @@ from torch import nn
 from mm_cl_addon.compat.checkpoint import load_checkpoint
 from mm_cl_addon.models import SmallConvNet
 from mm_cl_addon.models.backbones.dery import DeRy
-from mm_cl_addon.models.layers.stitching import Layout
+from mm_cl_addon.reassembly.layout import Layout
 from tests.e2e.helpers import REPO, train
 
 RESNET = dict(name='resnet', library='timm', arch='resnet10t', kwargs=dict(num_classes=0))

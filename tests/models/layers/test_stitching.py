@@ -3,7 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from mm_cl_addon.models.layers.stitching import Layout, Stitch, make_stitch
+from mm_cl_addon.models.layers.stitching import Stitch, make_stitch
+from mm_cl_addon.reassembly.layout import Layout
 
 
 @pytest.mark.parametrize('source, target, shape_in, shape_out', [

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from mm_cl_addon.continual.metrics import summarize
-from mm_cl_addon.engine.demo_table import (
+from mm_cl_addon.results.demo_table import (
     DemoRow,
     continual_result,
     dery_results,

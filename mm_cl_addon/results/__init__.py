@@ -1,0 +1,1 @@
+"""Tables of results read back from finished runs' work dirs (every method's files)."""
