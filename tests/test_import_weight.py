@@ -1,4 +1,4 @@
-"""`import mm_cl_addon` (what every custom_imports runs) leaves the heavy optional parts unloaded."""
+"""`import mm_cl_addon`, which every custom_imports runs, leaves scikit-learn and pulp unloaded."""
 import subprocess
 import sys
 
