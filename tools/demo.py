@@ -85,7 +85,7 @@ JOBS: dict[str, Callable[[Path, Callable], None]] = {
     'finetune-task-il': continual_job('configs/continual/finetune_cnn_split-digits_task-il.py'),
     'retention-ce': retention_job('ce'),
     'retention-masked-kd': retention_job('masked-kd'),
-    'retention-kd-clsonly': retention_job('kd-clsonly'),
+    'retention-kd': retention_job('kd'),
 }
 
 
@@ -138,7 +138,7 @@ def results_table(work_root: Path) -> str:
                                   ('packnet-task-il', 'PackNet'), ('cpg-task-il', 'CPG'))]
     rows += [DemoRow('transfer', transfer, method, 'task 1 kept / task 2 new (%)',
                      retention_result(work_root / f'retention-{name}'))
-             for name, method in (('ce', 'fine-tuning (CE)'), ('kd-clsonly', 'KD, classifier only'),
+             for name, method in (('ce', 'fine-tuning (CE)'), ('kd', 'KD, frozen reference'),
                                   ('masked-kd', 'masked KD'))]
     rows += [DemoRow('reuse', 'model soups: a model trained on the digits 0-4, fine-tuned on 100 '
                      'images of all ten', method, 'held-out / test (%)', result)
