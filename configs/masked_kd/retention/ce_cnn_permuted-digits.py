@@ -9,17 +9,6 @@ _base_ = [
     '../../_base_/continual_runtime.py',
 ]
 
-# Fair tuning (tools/select_hparams.py, docs/hparam_selection.md), inherited by every variant:
-# SGD (the schedule's momentum and weight decay) or Adam, step sizes {1e-3, 1e-2, 5e-2, 1e-1},
-# scored by the ACC of the two tasks on the val split (the mean of what is kept of task 1 and
-# learnt of task 2), mean over seeds 0, 1, 2.
-selection = dict(
-    grid={'optim_wrapper.optimizer': [
-              dict(_delete_=True, type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4),
-              dict(_delete_=True, type='Adam', lr=0.001, weight_decay=0.0)],
-          'optim_wrapper.optimizer.lr': [1e-3, 1e-2, 5e-2, 1e-1]},
-    score='continual_accuracy.json:average_accuracy',
-    seeds=[0, 1, 2])
 # Each variant's own selection (val split, seeds 0, 1, 2; docs/masked_kd.md) chose Adam 0.001,
 # the grid's smallest step: val ACC ce 72.87 +- 2.98, kd 83.06 +- 3.35, kd-ema 76.44 +- 3.09,
 # kd-anneal 73.89 +- 2.97, kd-swa 77.22 +- 3.46, kd-clsonly 72.73 +- 3.50, masked-kd
