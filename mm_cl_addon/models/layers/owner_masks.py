@@ -17,6 +17,9 @@ from torch import nn
 
 OWNER_BUFFER = 'packnet_owner'
 PICK_BUFFER = 'cpg_picks'
+# int32, not int16: gloo cannot broadcast int16, and mmengine and DDP broadcast every buffer
+# from rank 0 under `dist_train.sh`.
+OWNER_DTYPE = torch.int32
 MAX_PICK_TASKS = 31  # bits of the int32 pick field
 MASKABLE_TYPES = (nn.Conv2d, nn.Linear)
 
@@ -54,7 +57,7 @@ def attach_owners(modules: Mapping[str, nn.Module]) -> None:
     """Give each module an all-free owner buffer unless it has one (a resume loads it later)."""
     for module in modules.values():
         if not hasattr(module, OWNER_BUFFER):
-            owner = torch.zeros(module.weight.shape, dtype=torch.int16,
+            owner = torch.zeros(module.weight.shape, dtype=OWNER_DTYPE,
                                 device=module.weight.device)
             module.register_buffer(OWNER_BUFFER, owner)
 
