@@ -111,50 +111,14 @@ def run_job(name: str, work_root: Path) -> None:
     print(f'finished {name} in {time.perf_counter() - start:.0f} s', flush=True)
 
 
-def results_table(work_root: Path) -> str:
-    """The demo's table from the jobs' work dirs."""
-    from mm_cl_addon.results.demo_table import (
-        DemoRow,
-        continual_result,
-        dery_results,
-        format_demo_table,
-        retention_result,
-        soup_results,
-    )
-
-    class_il = 'Split-Digits, 5 tasks, class-IL'
-    task_il = 'Split-Digits, 5 tasks, task-IL'
-    acc = 'ACC / forgetting (%)'
-    transfer = 'digits, then pixel-permuted digits (test split)'
-    rows = [DemoRow('continual', class_il, method, acc, continual_result(work_root / name))
-            for name, method in (('finetune', 'fine-tuning (lower bound)'),
-                                 ('joint', 'joint training (upper bound)'),
-                                 ('er', 'experience replay, 200 samples'))]
-    rows.append(DemoRow('continual', class_il + ', online (batch 1, one pass)',
-                        'Memory Head on the pixels', acc, continual_result(work_root /
-                                                                           'memory-head')))
-    rows += [DemoRow('continual', task_il, method, acc, continual_result(work_root / name))
-             for name, method in (('finetune-task-il', 'fine-tuning'),
-                                  ('packnet-task-il', 'PackNet'), ('cpg-task-il', 'CPG'))]
-    rows += [DemoRow('transfer', transfer, method, 'task 1 kept / task 2 new (%)',
-                     retention_result(work_root / f'retention-{name}'))
-             for name, method in (('ce', 'fine-tuning (CE)'), ('kd', 'KD, frozen reference'),
-                                  ('masked-kd', 'masked KD'))]
-    rows += [DemoRow('reuse', 'model soups: a model trained on the digits 0-4, fine-tuned on 100 '
-                     'images of all ten', method, 'held-out / test (%)', result)
-             for method, result in soup_results(work_root / 'soups')]
-    rows += [DemoRow('reuse', 'DeRy: the 5-model digits zoo, quick setting', method,
-                     'val top-1 (%)', result)
-             for method, result in dery_results(work_root / 'dery')]
-    return format_demo_table(rows)
-
-
 def run_demo(work_root: Path, jobs: int = 2) -> str:
     """Every job, ``jobs`` at a time; the results table."""
     work_root.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(jobs) as pool:
         list(pool.map(lambda name: run_job(name, work_root), JOBS))
-    return results_table(work_root)
+    from mm_cl_addon.results.demo_table import demo_table
+
+    return demo_table(work_root)
 
 
 def main() -> None:

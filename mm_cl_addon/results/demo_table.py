@@ -116,3 +116,32 @@ def format_demo_table(rows: Sequence[DemoRow]) -> str:
     lines += [f'| {row.kind} | {row.setting} | {row.method} | {row.metric} | {row.result} |'
               for row in ordered]
     return '\n'.join(lines)
+
+
+def demo_table(work_root: str | os.PathLike) -> str:
+    """``make demo``'s table from its jobs' work dirs (``tools/demo.py`` names them)."""
+    root = Path(work_root)
+    class_il = 'Split-Digits, 5 tasks, class-IL'
+    task_il = 'Split-Digits, 5 tasks, task-IL'
+    acc = 'ACC / forgetting (%)'
+    transfer = 'digits, then pixel-permuted digits (test split)'
+    rows = [DemoRow('continual', class_il, method, acc, continual_result(root / name))
+            for name, method in (('finetune', 'fine-tuning (lower bound)'),
+                                 ('joint', 'joint training (upper bound)'),
+                                 ('er', 'experience replay, 200 samples'))]
+    rows.append(DemoRow('continual', class_il + ', online (batch 1, one pass)',
+                        'Memory Head on the pixels', acc, continual_result(root / 'memory-head')))
+    rows += [DemoRow('continual', task_il, method, acc, continual_result(root / name))
+             for name, method in (('finetune-task-il', 'fine-tuning'),
+                                  ('packnet-task-il', 'PackNet'), ('cpg-task-il', 'CPG'))]
+    rows += [DemoRow('transfer', transfer, method, 'task 1 kept / task 2 new (%)',
+                     retention_result(root / f'retention-{name}'))
+             for name, method in (('ce', 'fine-tuning (CE)'), ('kd', 'KD, frozen reference'),
+                                  ('masked-kd', 'masked KD'))]
+    rows += [DemoRow('reuse', 'model soups: a model trained on the digits 0-4, fine-tuned on 100 '
+                     'images of all ten', method, 'held-out / test (%)', result)
+             for method, result in soup_results(root / 'soups')]
+    rows += [DemoRow('reuse', 'DeRy: the 5-model digits zoo, quick setting', method,
+                     'val top-1 (%)', result)
+             for method, result in dery_results(root / 'dery')]
+    return format_demo_table(rows)

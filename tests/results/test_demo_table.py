@@ -8,6 +8,7 @@ from mm_cl_addon.continual.metrics import summarize
 from mm_cl_addon.results.demo_table import (
     DemoRow,
     continual_result,
+    demo_table,
     dery_results,
     format_demo_table,
     last_val_accuracy,
@@ -125,3 +126,18 @@ def test_table_groups_rows_by_kind():
 def test_row_kind_is_checked():
     with pytest.raises(ValueError, match="one of .*'reuse'.*got 'other'"):
         DemoRow('other', 's', 'm', 'x', '1')
+
+
+def test_demo_table_has_a_row_per_method_from_the_jobs_dirs(tmp_path):
+    for name in ('finetune', 'er', 'memory-head', 'finetune-task-il', 'packnet-task-il',
+                 'cpg-task-il', 'retention-ce', 'retention-kd', 'retention-masked-kd'):
+        atomic_write_json(tmp_path / name / 'continual_accuracy.json', summarize(TWO_TASKS))
+    (tmp_path / 'joint').mkdir()
+    (tmp_path / 'joint' / 'task_scores.json').write_text(json.dumps(dict(task_scores=[1.0])))
+    write_soups(tmp_path / 'soups', {'a.pth': 90.0}, 90.0, 1, 89.0, 89.0)
+    write_dery(tmp_path / 'dery', {'small': (20_000, 96.0)}, budget=60_000.0)
+    lines = demo_table(tmp_path).splitlines()[2:]
+    assert [line.split(' | ')[0] for line in lines] == (
+        ['| continual'] * 7 + ['| transfer'] * 3 + ['| reuse'] * 5)
+    assert lines[1].endswith('| 100.00 / - |')  # joint
+    assert lines[7].endswith('| 30.00 / 80.00 |')  # fine-tuning's kept / new
